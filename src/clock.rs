@@ -15,7 +15,9 @@ impl ManualClock {
   #[napi(constructor)]
   pub fn new(start_ms: Option<f64>) -> Self {
     let start = start_ms.filter(|v| v.is_finite() && *v >= 0.0).map(|v| v as u64);
-    ManualClock { clock: Clock::manual(start.unwrap_or_else(|| Clock::System.now_ms())) }
+    ManualClock {
+      clock: Clock::manual(start.unwrap_or_else(|| Clock::System.now_ms())),
+    }
   }
 
   /// Milliseconds since the UNIX epoch.

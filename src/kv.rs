@@ -53,7 +53,9 @@ fn settle(env: &Env, pending: Pending) -> Result<PromiseRaw<'_, ()>> {
   env.spawn_future(async move {
     match pending.await {
       Ok(r) => r.or_js(),
-      Err(_) => Err(napi::Error::from_reason("the KV writer stopped before acknowledging the write")),
+      Err(_) => Err(napi::Error::from_reason(
+        "the KV writer stopped before acknowledging the write",
+      )),
     }
   })
 }
@@ -62,7 +64,10 @@ fn settle(env: &Env, pending: Pending) -> Result<PromiseRaw<'_, ()>> {
 impl KvNamespace {
   #[napi(constructor, catch_unwind)]
   pub fn new(options: Option<KvOptions>, clock: Option<&ManualClock>) -> Result<Self> {
-    let options = options.unwrap_or(KvOptions { persist: None, name: None });
+    let options = options.unwrap_or(KvOptions {
+      persist: None,
+      name: None,
+    });
     let name = options.name.as_deref().unwrap_or("default");
     let clock = clock.map(|c| c.clock.clone()).unwrap_or(Clock::System);
     let inner = match options.persist.as_deref() {
@@ -70,7 +75,9 @@ impl KvNamespace {
       None => kv::KvNamespace::in_memory(name, clock),
     }
     .or_js()?;
-    Ok(KvNamespace { inner: Arc::new(inner) })
+    Ok(KvNamespace {
+      inner: Arc::new(inner),
+    })
   }
 
   /// Reads on the calling thread: a cached redb read is cheaper than a hop to another thread.
@@ -82,7 +89,11 @@ impl KvNamespace {
     kind: u32,
     cache_ttl: Option<f64>,
   ) -> Result<Option<Value<'env>>> {
-    self.inner.get(&key, cache_ttl, |r| value(env, kind, r.value)).or_js()?.transpose()
+    self
+      .inner
+      .get(&key, cache_ttl, |r| value(env, kind, r.value))
+      .or_js()?
+      .transpose()
   }
 
   /// `[value, metadataJson | null]`, or `null` when the key is missing.
@@ -137,7 +148,11 @@ impl KvNamespace {
       Some(Either::B(b)) => b,
       None => return Err(to_js(KvError::InvalidValue)),
     };
-    let options = PutOptions { expiration, expiration_ttl, metadata };
+    let options = PutOptions {
+      expiration,
+      expiration_ttl,
+      metadata,
+    };
     let pending = self.inner.put(&key, bytes, &options).or_js()?;
     settle(env, pending)
   }
@@ -149,8 +164,16 @@ impl KvNamespace {
   }
 
   #[napi(catch_unwind)]
-  pub fn list(&self, prefix: Option<String>, limit: Option<f64>, cursor: Option<String>) -> Result<ListPageJs> {
-    let page = self.inner.list(prefix.as_deref(), limit, cursor.as_deref()).or_js()?;
+  pub fn list(
+    &self,
+    prefix: Option<String>,
+    limit: Option<f64>,
+    cursor: Option<String>,
+  ) -> Result<ListPageJs> {
+    let page = self
+      .inner
+      .list(prefix.as_deref(), limit, cursor.as_deref())
+      .or_js()?;
     let mut out = ListPageJs {
       names: Vec::with_capacity(page.keys.len()),
       expirations: Vec::with_capacity(page.keys.len()),

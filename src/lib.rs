@@ -27,7 +27,12 @@ fn init() {
     .ok()
     .and_then(|v| v.parse::<usize>().ok())
     .filter(|&n| n > 0)
-    .unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2).min(4));
+    .unwrap_or_else(|| {
+      std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2)
+        .min(4)
+    });
   let rt = tokio::runtime::Builder::new_multi_thread()
     .worker_threads(threads)
     .max_blocking_threads(64)

@@ -43,27 +43,43 @@ pub trait BindingError: std::error::Error + Send + Sync + 'static {
 #[non_exhaustive]
 pub enum StorageError {
   /// A name given for a persisted store would not make a safe file name.
-  InvalidName { kind: &'static str, name: String, reason: &'static str },
+  InvalidName {
+    kind: &'static str,
+    name: String,
+    reason: &'static str,
+  },
   /// Another process holds the store's file.
   AlreadyOpen { path: PathBuf },
   /// The handle was closed (`close()` or `Symbol.asyncDispose`).
   Closed { kind: &'static str, name: String },
   /// An I/O error, with the file it happened on when known.
-  Io { path: Option<PathBuf>, source: std::io::Error },
+  Io {
+    path: Option<PathBuf>,
+    source: std::io::Error,
+  },
   /// The storage engine reported a problem (corruption, a failed commit, …).
   Engine { path: Option<PathBuf>, detail: String },
 }
 
 impl StorageError {
   pub fn engine(detail: impl fmt::Display) -> Self {
-    StorageError::Engine { path: None, detail: detail.to_string() }
+    StorageError::Engine {
+      path: None,
+      detail: detail.to_string(),
+    }
   }
 
   /// Attaches the store's file to an error that does not name one yet.
   pub fn at(self, file: &std::path::Path) -> Self {
     match self {
-      StorageError::Io { path: None, source } => StorageError::Io { path: Some(file.into()), source },
-      StorageError::Engine { path: None, detail } => StorageError::Engine { path: Some(file.into()), detail },
+      StorageError::Io { path: None, source } => StorageError::Io {
+        path: Some(file.into()),
+        source,
+      },
+      StorageError::Engine { path: None, detail } => StorageError::Engine {
+        path: Some(file.into()),
+        detail,
+      },
       other => other,
     }
   }
@@ -81,9 +97,15 @@ impl fmt::Display for StorageError {
         path.display()
       ),
       StorageError::Closed { kind, name } => write!(f, "{kind} {name:?} is closed."),
-      StorageError::Io { path: Some(p), source } => write!(f, "I/O error on {}: {source}", p.display()),
+      StorageError::Io {
+        path: Some(p),
+        source,
+      } => write!(f, "I/O error on {}: {source}", p.display()),
       StorageError::Io { path: None, source } => write!(f, "I/O error: {source}"),
-      StorageError::Engine { path: Some(p), detail } => write!(f, "storage error on {}: {detail}", p.display()),
+      StorageError::Engine {
+        path: Some(p),
+        detail,
+      } => write!(f, "storage error on {}: {detail}", p.display()),
       StorageError::Engine { path: None, detail } => write!(f, "storage error: {detail}"),
     }
   }

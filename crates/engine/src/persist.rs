@@ -28,7 +28,11 @@ pub fn validate_name(kind: &'static str, name: &str) -> Result<(), StorageError>
     None
   };
   match reason {
-    Some(reason) => Err(StorageError::InvalidName { kind, name: name.into(), reason }),
+    Some(reason) => Err(StorageError::InvalidName {
+      kind,
+      name: name.into(),
+      reason,
+    }),
     None => Ok(()),
   }
 }
@@ -45,7 +49,9 @@ pub fn store_path(
   validate_name(kind, name)?;
   let parent = dir.join(family);
   std::fs::create_dir_all(&parent).map_err(|e| StorageError::from(e).at(&parent))?;
-  let parent = parent.canonicalize().map_err(|e| StorageError::from(e).at(&parent))?;
+  let parent = parent
+    .canonicalize()
+    .map_err(|e| StorageError::from(e).at(&parent))?;
   Ok(parent.join(format!("{name}{ext}")))
 }
 
@@ -58,7 +64,9 @@ pub struct Registry<T> {
 
 impl<T> Registry<T> {
   pub const fn new() -> Self {
-    Registry { open: Mutex::new(BTreeMap::new()) }
+    Registry {
+      open: Mutex::new(BTreeMap::new()),
+    }
   }
 
   fn lock(&'static self) -> std::sync::MutexGuard<'static, BTreeMap<PathBuf, Weak<T>>> {
@@ -74,11 +82,17 @@ impl<T> Registry<T> {
   ) -> Result<Shared<T>, E> {
     let mut map = self.lock();
     if let Some(existing) = map.get(path).and_then(Weak::upgrade) {
-      return Ok(Shared { inner: Some(existing), registry: Some((self, path.to_path_buf())) });
+      return Ok(Shared {
+        inner: Some(existing),
+        registry: Some((self, path.to_path_buf())),
+      });
     }
     let store = Arc::new(open(path)?);
     map.insert(path.to_path_buf(), Arc::downgrade(&store));
-    Ok(Shared { inner: Some(store), registry: Some((self, path.to_path_buf())) })
+    Ok(Shared {
+      inner: Some(store),
+      registry: Some((self, path.to_path_buf())),
+    })
   }
 }
 
@@ -97,13 +111,19 @@ pub struct Shared<T: 'static> {
 impl<T> Shared<T> {
   /// A store nobody else can reach (in-memory mode).
   pub fn private(store: T) -> Self {
-    Shared { inner: Some(Arc::new(store)), registry: None }
+    Shared {
+      inner: Some(Arc::new(store)),
+      registry: None,
+    }
   }
 }
 
 impl<T> Clone for Shared<T> {
   fn clone(&self) -> Self {
-    Shared { inner: self.inner.clone(), registry: self.registry.clone() }
+    Shared {
+      inner: self.inner.clone(),
+      registry: self.registry.clone(),
+    }
   }
 }
 
@@ -136,11 +156,19 @@ mod tests {
 
   #[test]
   fn names_that_escape_or_are_not_portable_are_rejected() {
-    for bad in ["", ".", "..", "a/b", "a\\b", "../x", "x:y", "a\0b", "tab\t", "end.", " lead"] {
-      assert!(validate_name("KV namespace", bad).is_err(), "{bad:?} should be rejected");
+    for bad in [
+      "", ".", "..", "a/b", "a\\b", "../x", "x:y", "a\0b", "tab\t", "end.", " lead",
+    ] {
+      assert!(
+        validate_name("KV namespace", bad).is_err(),
+        "{bad:?} should be rejected"
+      );
     }
     for good in ["CACHE", "my-ns_1", "ünïcödé", "a.b", "with space"] {
-      assert!(validate_name("KV namespace", good).is_ok(), "{good:?} should be accepted");
+      assert!(
+        validate_name("KV namespace", good).is_ok(),
+        "{good:?} should be accepted"
+      );
     }
   }
 

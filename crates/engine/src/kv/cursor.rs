@@ -17,7 +17,9 @@ pub fn encode(last_key: &[u8]) -> String {
 }
 
 pub fn decode(cursor: &str) -> Result<Vec<u8>, KvError> {
-  let raw = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| KvError::InvalidCursor)?;
+  let raw = URL_SAFE_NO_PAD
+    .decode(cursor)
+    .map_err(|_| KvError::InvalidCursor)?;
   match raw.strip_prefix(TAG) {
     Some(key) if !key.is_empty() && key.len() <= MAX_KEY_BYTES => Ok(key.to_vec()),
     _ => Err(KvError::InvalidCursor),

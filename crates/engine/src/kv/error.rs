@@ -30,26 +30,48 @@ impl fmt::Display for Op {
 pub enum KvError {
   KeyEmpty,
   KeyDot(&'static str),
-  KeyTooLong { op: Op, len: usize },
+  KeyTooLong {
+    op: Op,
+    len: usize,
+  },
   UnknownType,
   InvalidValue,
-  ValueTooLarge { len: usize },
-  MetadataTooLarge { len: usize },
-  ExpirationTtlNotPositive { ttl: i64 },
-  ExpirationTtlTooSmall { ttl: i64 },
-  ExpirationNotFuture { expiration: i64 },
-  ExpirationTooSoon { expiration: i64 },
+  ValueTooLarge {
+    len: usize,
+  },
+  MetadataTooLarge {
+    len: usize,
+  },
+  ExpirationTtlNotPositive {
+    ttl: i64,
+  },
+  ExpirationTtlTooSmall {
+    ttl: i64,
+  },
+  ExpirationNotFuture {
+    expiration: i64,
+  },
+  ExpirationTooSoon {
+    expiration: i64,
+  },
   /// An option that must fit a 32-bit integer did not (workerd's conversion error).
   OutOfRange,
-  ListLimit { limit: i64 },
+  ListLimit {
+    limit: i64,
+  },
   InvalidCursor,
-  CacheTtl { op: Op, ttl: i64 },
+  CacheTtl {
+    op: Op,
+    ttl: i64,
+  },
   /// Bulk keys are validated by the server, which words the key rules differently.
   BulkKeyEmpty,
   BulkKeyDot(&'static str),
   BulkTooMany,
   BulkTooFew,
-  BulkInvalidType { ty: String },
+  BulkInvalidType {
+    ty: String,
+  },
   BulkNonJson,
   BulkTooLarge,
   Storage(StorageError),

@@ -74,7 +74,11 @@ pub type Pending = oneshot::Receiver<Result<(), KvError>>;
 impl KvNamespace {
   /// An in-memory namespace private to this handle.
   pub fn in_memory(name: &str, clock: Clock) -> Result<Self, KvError> {
-    Ok(Self::with_store(name, clock, Shared::private(KvStore::open_in_memory()?)))
+    Ok(Self::with_store(
+      name,
+      clock,
+      Shared::private(KvStore::open_in_memory()?),
+    ))
   }
 
   /// `<dir>/kv/<name>.redb`, shared with every other handle on that file in this process.
@@ -85,7 +89,11 @@ impl KvNamespace {
   }
 
   fn with_store(name: &str, clock: Clock, store: Shared<KvStore>) -> Self {
-    KvNamespace { name: name.into(), clock, store: RwLock::new(Some(store)) }
+    KvNamespace {
+      name: name.into(),
+      clock,
+      store: RwLock::new(Some(store)),
+    }
   }
 
   pub fn name(&self) -> &str {
@@ -111,7 +119,10 @@ impl KvNamespace {
     let guard = self.store.read().unwrap_or_else(|p| p.into_inner());
     match guard.as_ref() {
       Some(store) => f(store),
-      None => Err(KvError::Storage(StorageError::Closed { kind: KIND, name: self.name.clone() })),
+      None => Err(KvError::Storage(StorageError::Closed {
+        kind: KIND,
+        name: self.name.clone(),
+      })),
     }
   }
 
@@ -190,22 +201,46 @@ impl KvNamespace {
       return Err(KvError::ValueTooLarge { len: value.len() });
     }
     let record = Record::encode(value, expiration, metadata);
-    self.with(|s| Ok(s.submit(Change::Put { key: key.as_bytes().to_vec(), record, expiration }, now)))
+    self.with(|s| {
+      Ok(s.submit(
+        Change::Put {
+          key: key.as_bytes().to_vec(),
+          record,
+          expiration,
+        },
+        now,
+      ))
+    })
   }
 
   /// Validates and queues a delete; resolves once durable, whether or not the key existed.
   pub fn delete(&self, key: &str) -> Result<Pending, KvError> {
     validate_key(key, Op::Delete)?;
     let now = self.clock.now_secs();
-    self.with(|s| Ok(s.submit(Change::Delete { key: key.as_bytes().to_vec() }, now)))
+    self.with(|s| {
+      Ok(s.submit(
+        Change::Delete {
+          key: key.as_bytes().to_vec(),
+        },
+        now,
+      ))
+    })
   }
 
   /// One page of live keys in UTF-8 byte order.
-  pub fn list(&self, prefix: Option<&str>, limit: Option<f64>, cursor: Option<&str>) -> Result<ListPage, KvError> {
+  pub fn list(
+    &self,
+    prefix: Option<&str>,
+    limit: Option<f64>,
+    cursor: Option<&str>,
+  ) -> Result<ListPage, KvError> {
     let limit = list_limit(limit)?;
     let prefix = prefix.unwrap_or("");
     if prefix.len() > MAX_KEY_BYTES {
-      return Err(KvError::KeyTooLong { op: Op::Get, len: prefix.len() });
+      return Err(KvError::KeyTooLong {
+        op: Op::Get,
+        len: prefix.len(),
+      });
     }
     let after = match cursor {
       Some(c) if !c.is_empty() => Some(cursor::decode(c)?),

@@ -48,7 +48,11 @@ impl<'a> Record<'a> {
       metadata = Some(&r[..len]);
       rest = &r[len..];
     }
-    Some(Record { expiration, metadata, value: rest })
+    Some(Record {
+      expiration,
+      metadata,
+      value: rest,
+    })
   }
 
   /// Expired entries are invisible from their expiration second on.
@@ -70,7 +74,14 @@ mod tests {
       (&b"v"[..], Some(7), Some(&b"123"[..])),
     ] {
       let enc = Record::encode(v, e, m);
-      assert_eq!(Record::decode(&enc), Some(Record { expiration: e, metadata: m, value: v }));
+      assert_eq!(
+        Record::decode(&enc),
+        Some(Record {
+          expiration: e,
+          metadata: m,
+          value: v
+        })
+      );
     }
   }
 

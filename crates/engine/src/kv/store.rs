@@ -30,8 +30,14 @@ const MIN_PURGE_PER_COMMIT: usize = 64;
 const CACHE_BYTES: usize = 256 * 1024 * 1024;
 
 pub(crate) enum Change {
-  Put { key: Vec<u8>, record: Vec<u8>, expiration: Option<u64> },
-  Delete { key: Vec<u8> },
+  Put {
+    key: Vec<u8>,
+    record: Vec<u8>,
+    expiration: Option<u64>,
+  },
+  Delete {
+    key: Vec<u8>,
+  },
 }
 
 struct Write {
@@ -50,10 +56,13 @@ pub struct KvStore {
 
 impl KvStore {
   pub fn open_file(path: &Path) -> Result<Self, StorageError> {
-    let db = redb::Builder::new().set_cache_size(CACHE_BYTES).create(path).map_err(|e| match e {
-      redb::DatabaseError::DatabaseAlreadyOpen => StorageError::AlreadyOpen { path: path.into() },
-      other => StorageError::from(other).at(path),
-    })?;
+    let db = redb::Builder::new()
+      .set_cache_size(CACHE_BYTES)
+      .create(path)
+      .map_err(|e| match e {
+        redb::DatabaseError::DatabaseAlreadyOpen => StorageError::AlreadyOpen { path: path.into() },
+        other => StorageError::from(other).at(path),
+      })?;
     Self::start(db, Some(path.into()))
   }
 
@@ -76,7 +85,12 @@ impl KvStore {
         .name("edgebase-kv-writer".into())
         .spawn(move || write_loop(&db, path.as_deref(), rx))?
     };
-    Ok(KvStore { db, path, queue: Some(queue), writer: Some(writer) })
+    Ok(KvStore {
+      db,
+      path,
+      queue: Some(queue),
+      writer: Some(writer),
+    })
   }
 
   pub fn path(&self) -> Option<&Path> {
@@ -94,18 +108,31 @@ impl KvStore {
   /// Queues a change; the receiver resolves once it is committed durably.
   pub(crate) fn submit(&self, change: Change, now_secs: u64) -> oneshot::Receiver<Result<(), KvError>> {
     let (done, rx) = oneshot::channel();
-    let write = Write { change, now_secs, done };
+    let write = Write {
+      change,
+      now_secs,
+      done,
+    };
     if let Err(mpsc::SendError(w)) = self.queue.as_ref().expect("queue lives until drop").send(write) {
-      let _ = w.done.send(Err(KvError::Storage(StorageError::engine("the KV writer thread stopped"))));
+      let _ = w.done.send(Err(KvError::Storage(StorageError::engine(
+        "the KV writer thread stopped",
+      ))));
     }
     rx
   }
 
   /// Calls `f` with the live (unexpired) entry at `key`.
-  pub fn read<R>(&self, key: &[u8], now_secs: u64, f: impl FnOnce(Record<'_>) -> R) -> Result<Option<R>, KvError> {
+  pub fn read<R>(
+    &self,
+    key: &[u8],
+    now_secs: u64,
+    f: impl FnOnce(Record<'_>) -> R,
+  ) -> Result<Option<R>, KvError> {
     let txn = self.db.begin_read().map_err(|e| self.err(e))?;
     let table = txn.open_table(ENTRIES).map_err(|e| self.err(e))?;
-    let Some(guard) = table.get(key).map_err(|e| self.err(e))? else { return Ok(None) };
+    let Some(guard) = table.get(key).map_err(|e| self.err(e))? else {
+      return Ok(None);
+    };
     let bytes = guard.value();
     let record = Record::decode(bytes).ok_or_else(|| self.corrupt(key))?;
     if record.is_expired(now_secs) {
@@ -151,7 +178,9 @@ impl KvStore {
       Some(a) if a >= prefix => Bound::Excluded(a),
       _ => Bound::Included(prefix),
     };
-    let range = table.range::<&[u8]>((start, Bound::Unbounded)).map_err(|e| self.err(e))?;
+    let range = table
+      .range::<&[u8]>((start, Bound::Unbounded))
+      .map_err(|e| self.err(e))?;
     for item in range {
       let (k, v) = item.map_err(|e| self.err(e))?;
       let key = k.value();
@@ -202,9 +231,10 @@ fn write_loop(db: &Database, path: Option<&Path>, rx: mpsc::Receiver<Write>) {
       let _ = w.done.send(match &result {
         Ok(()) => Ok(()),
         // Every write of a failed commit fails with the same cause.
-        Err(e) => Err(KvError::Storage(
-          StorageError::Engine { path: path.map(Into::into), detail: e.to_string() },
-        )),
+        Err(e) => Err(KvError::Storage(StorageError::Engine {
+          path: path.map(Into::into),
+          detail: e.to_string(),
+        })),
       });
     }
   }
@@ -228,7 +258,11 @@ fn commit(db: &Database, batch: &[Write], now_secs: u64) -> Result<(), StorageEr
         expiries.remove((e, key))?;
       }
       match &w.change {
-        Change::Put { key, record, expiration } => {
+        Change::Put {
+          key,
+          record,
+          expiration,
+        } => {
           entries.insert(key.as_slice(), record.as_slice())?;
           if let Some(e) = expiration {
             expiries.insert((*e, key.as_slice()), ())?;
@@ -239,7 +273,12 @@ fn commit(db: &Database, batch: &[Write], now_secs: u64) -> Result<(), StorageEr
         }
       }
     }
-    purge_expired(&mut entries, &mut expiries, now_secs, MIN_PURGE_PER_COMMIT.max(2 * batch.len()))?;
+    purge_expired(
+      &mut entries,
+      &mut expiries,
+      now_secs,
+      MIN_PURGE_PER_COMMIT.max(2 * batch.len()),
+    )?;
   }
   txn.commit()?;
   Ok(())
@@ -252,7 +291,10 @@ fn purge_expired(
   max: usize,
 ) -> Result<(), StorageError> {
   let mut due: Vec<(u64, Vec<u8>)> = Vec::new();
-  for item in expiries.range::<(u64, &[u8])>(..(now_secs + 1, &[][..]))?.take(max) {
+  for item in expiries
+    .range::<(u64, &[u8])>(..(now_secs + 1, &[][..]))?
+    .take(max)
+  {
     let (k, _) = item?;
     let (e, key) = k.value();
     due.push((e, key.to_vec()));

@@ -9,14 +9,18 @@ fn put(ns: &KvNamespace, key: &str, value: &str, o: PutOptions) -> Result<(), Kv
 }
 
 fn text(ns: &KvNamespace, key: &str) -> Option<String> {
-  ns.get(key, None, |r| String::from_utf8(r.value.to_vec()).unwrap()).unwrap()
+  ns.get(key, None, |r| String::from_utf8(r.value.to_vec()).unwrap())
+    .unwrap()
 }
 
 #[test]
 fn key_rules_and_their_texts() {
   let ns = ns();
   let msg = |r: Result<Pending, KvError>| r.err().unwrap().to_string();
-  assert_eq!(msg(ns.put("", b"v", &PutOptions::default())), "Key name cannot be empty.");
+  assert_eq!(
+    msg(ns.put("", b"v", &PutOptions::default())),
+    "Key name cannot be empty."
+  );
   assert_eq!(msg(ns.delete("..")), "\"..\" is not allowed as a key name.");
   assert_eq!(
     msg(ns.put(&"x".repeat(513), b"v", &PutOptions::default())),
@@ -36,11 +40,26 @@ fn expiration_rules_use_the_handle_clock() {
   let ns = ns();
   let now = ns.clock().now_secs() as f64;
   let err = |o: PutOptions| put(&ns, "k", "v", o).unwrap_err().to_string();
-  let ttl = |t: f64| PutOptions { expiration_ttl: Some(t), ..Default::default() };
-  let exp = |e: f64| PutOptions { expiration: Some(e), ..Default::default() };
-  assert_eq!(err(ttl(30.0)), "KV PUT failed: 400 Invalid expiration_ttl of 30. Expiration TTL must be at least 60.");
-  assert_eq!(err(ttl(0.0)), "KV PUT failed: 400 Invalid expiration_ttl of 0. Please specify integer greater than 0.");
-  assert_eq!(err(ttl(f64::NAN)), "KV PUT failed: 400 Invalid expiration_ttl of 0. Please specify integer greater than 0.");
+  let ttl = |t: f64| PutOptions {
+    expiration_ttl: Some(t),
+    ..Default::default()
+  };
+  let exp = |e: f64| PutOptions {
+    expiration: Some(e),
+    ..Default::default()
+  };
+  assert_eq!(
+    err(ttl(30.0)),
+    "KV PUT failed: 400 Invalid expiration_ttl of 30. Expiration TTL must be at least 60."
+  );
+  assert_eq!(
+    err(ttl(0.0)),
+    "KV PUT failed: 400 Invalid expiration_ttl of 0. Please specify integer greater than 0."
+  );
+  assert_eq!(
+    err(ttl(f64::NAN)),
+    "KV PUT failed: 400 Invalid expiration_ttl of 0. Please specify integer greater than 0."
+  );
   assert_eq!(
     err(exp(now)),
     format!("KV PUT failed: 400 Invalid expiration of {now}. Please specify integer greater than the current number of seconds since the UNIX epoch.")
@@ -56,7 +75,17 @@ fn expiration_rules_use_the_handle_clock() {
   );
   put(&ns, "k", "v", exp(now + 60.0)).unwrap();
   // TTL wins over expiration.
-  put(&ns, "t", "v", PutOptions { expiration: Some(1.0), expiration_ttl: Some(60.0), ..Default::default() }).unwrap();
+  put(
+    &ns,
+    "t",
+    "v",
+    PutOptions {
+      expiration: Some(1.0),
+      expiration_ttl: Some(60.0),
+      ..Default::default()
+    },
+  )
+  .unwrap();
   let page = ns.list(None, None, None).unwrap();
   assert!(page.keys.iter().all(|k| k.expiration == Some(now as u64 + 60)));
   ns.clock().advance_ms(59_999);
@@ -69,10 +98,17 @@ fn expiration_rules_use_the_handle_clock() {
 #[test]
 fn overwrite_replaces_metadata_and_expiration() {
   let ns = ns();
-  let o = PutOptions { expiration_ttl: Some(120.0), metadata: Some("{\"a\":1}".into()), ..Default::default() };
+  let o = PutOptions {
+    expiration_ttl: Some(120.0),
+    metadata: Some("{\"a\":1}".into()),
+    ..Default::default()
+  };
   put(&ns, "k", "one", o).unwrap();
   put(&ns, "k", "two", PutOptions::default()).unwrap();
-  let (meta, exp) = ns.get("k", None, |r| (r.metadata.map(<[u8]>::to_vec), r.expiration)).unwrap().unwrap();
+  let (meta, exp) = ns
+    .get("k", None, |r| (r.metadata.map(<[u8]>::to_vec), r.expiration))
+    .unwrap()
+    .unwrap();
   assert_eq!((meta, exp), (None, None));
   assert_eq!(text(&ns, "k").as_deref(), Some("two"));
 }
@@ -80,7 +116,10 @@ fn overwrite_replaces_metadata_and_expiration() {
 #[test]
 fn size_limits() {
   let ns = ns();
-  let meta = |n: usize| PutOptions { metadata: Some(format!("\"{}\"", "m".repeat(n - 2))), ..Default::default() };
+  let meta = |n: usize| PutOptions {
+    metadata: Some(format!("\"{}\"", "m".repeat(n - 2))),
+    ..Default::default()
+  };
   assert_eq!(
     put(&ns, "k", "v", meta(1025)).unwrap_err().to_string(),
     "KV PUT failed: 413 Metadata length of 1025 exceeds limit of 1024."
@@ -91,8 +130,15 @@ fn size_limits() {
     ns.put("k", &big, &PutOptions::default()).unwrap_err().to_string(),
     "KV PUT failed: 413 Value length of 26214401 exceeds limit of 26214400."
   );
-  ns.put("k", &big[1..], &PutOptions::default()).unwrap().blocking_recv().unwrap().unwrap();
-  assert_eq!(ns.get("k", None, |r| r.value.len()).unwrap(), Some(MAX_VALUE_BYTES));
+  ns.put("k", &big[1..], &PutOptions::default())
+    .unwrap()
+    .blocking_recv()
+    .unwrap()
+    .unwrap();
+  assert_eq!(
+    ns.get("k", None, |r| r.value.len()).unwrap(),
+    Some(MAX_VALUE_BYTES)
+  );
 }
 
 #[test]
@@ -101,7 +147,13 @@ fn list_orders_by_utf8_bytes_and_pages_with_cursors() {
   for k in ["key3", "key1", "key2", "KEY1", "é", "z", "!", ", "] {
     put(&ns, k, "v", PutOptions::default()).unwrap();
   }
-  let names: Vec<String> = ns.list(None, None, None).unwrap().keys.into_iter().map(|k| k.name).collect();
+  let names: Vec<String> = ns
+    .list(None, None, None)
+    .unwrap()
+    .keys
+    .into_iter()
+    .map(|k| k.name)
+    .collect();
   assert_eq!(names, ["!", ", ", "KEY1", "key1", "key2", "key3", "z", "é"]);
   let p1 = ns.list(Some("key"), Some(1.0), None).unwrap();
   assert_eq!(p1.keys[0].name, "key1");
@@ -114,10 +166,16 @@ fn list_orders_by_utf8_bytes_and_pages_with_cursors() {
   let p3 = ns.list(Some("key"), Some(2.0), p2.cursor.as_deref()).unwrap();
   assert_eq!(p3.keys.len(), 1);
   assert_eq!(p3.cursor, None);
-  assert!(matches!(ns.list(None, Some(1001.0), None), Err(KvError::ListLimit { limit: 1001 })));
+  assert!(matches!(
+    ns.list(None, Some(1001.0), None),
+    Err(KvError::ListLimit { limit: 1001 })
+  ));
   assert_eq!(ns.list(None, Some(0.0), None).unwrap().keys.len(), 10);
   assert_eq!(ns.list(None, Some(-5.0), None).unwrap().keys.len(), 10);
-  assert!(matches!(ns.list(None, None, Some("garbage")), Err(KvError::InvalidCursor)));
+  assert!(matches!(
+    ns.list(None, None, Some("garbage")),
+    Err(KvError::InvalidCursor)
+  ));
   assert_eq!(ns.list(Some("KEY"), None, None).unwrap().keys.len(), 1);
 }
 
@@ -130,10 +188,15 @@ fn bulk_get_rules() {
   let got = ns.get_bulk(&keys(&["a", "missing"]), "text", None).unwrap();
   assert_eq!(got[0].as_ref().unwrap().value, b"\"va\"");
   assert!(got[1].is_none());
-  assert!(matches!(ns.get_bulk(&keys(&["a", "b"]), "json", None), Err(KvError::BulkNonJson)));
+  assert!(matches!(
+    ns.get_bulk(&keys(&["a", "b"]), "json", None),
+    Err(KvError::BulkNonJson)
+  ));
   assert!(matches!(ns.get_bulk(&[], "text", None), Err(KvError::BulkTooFew)));
   assert_eq!(
-    ns.get_bulk(&keys(&["a", "."]), "text", None).unwrap_err().to_string(),
+    ns.get_bulk(&keys(&["a", "."]), "text", None)
+      .unwrap_err()
+      .to_string(),
     "KV GET_BULK failed: 400 Illegal key name \".\". Please use a different name."
   );
   assert_eq!(
@@ -141,13 +204,20 @@ fn bulk_get_rules() {
     "KV GET_BULK failed: 400 Key names must not be empty"
   );
   assert_eq!(
-    ns.get_bulk(&keys(&["a"]), "text", Some(10.0)).unwrap_err().to_string(),
+    ns.get_bulk(&keys(&["a"]), "text", Some(10.0))
+      .unwrap_err()
+      .to_string(),
     "KV GET_BULK failed: 400 Invalid cache_ttl of 10. Cache TTL must be at least 30."
   );
   let many: Vec<String> = (0..101).map(|i| i.to_string()).collect();
-  assert!(matches!(ns.get_bulk(&many, "text", None), Err(KvError::BulkTooMany)));
+  assert!(matches!(
+    ns.get_bulk(&many, "text", None),
+    Err(KvError::BulkTooMany)
+  ));
   assert_eq!(
-    ns.get_bulk(&keys(&["a"]), "arrayBuffer", None).unwrap_err().to_string(),
+    ns.get_bulk(&keys(&["a"]), "arrayBuffer", None)
+      .unwrap_err()
+      .to_string(),
     "KV GET_BULK failed: 400 \"arrayBuffer\" is not a valid type. Use \"json\" or \"text\""
   );
 }
@@ -170,7 +240,10 @@ fn persisted_writes_survive_reopen_and_handles_share_one_store() {
   put(&a, "k", "v", PutOptions::default()).unwrap();
   assert_eq!(text(&b, "k").as_deref(), Some("v"));
   a.close();
-  assert!(matches!(a.get("k", None, |_| ()), Err(KvError::Storage(StorageError::Closed { .. }))));
+  assert!(matches!(
+    a.get("k", None, |_| ()),
+    Err(KvError::Storage(StorageError::Closed { .. }))
+  ));
   assert_eq!(text(&b, "k").as_deref(), Some("v"));
   b.close();
   let c = KvNamespace::persistent(dir.path(), "CACHE", Clock::System).unwrap();
@@ -183,8 +256,9 @@ fn persisted_writes_survive_reopen_and_handles_share_one_store() {
 fn concurrent_puts_are_all_acknowledged() {
   let dir = tempfile::tempdir().unwrap();
   let ns = KvNamespace::persistent(dir.path(), "many", Clock::System).unwrap();
-  let pending: Vec<Pending> =
-    (0..500).map(|i| ns.put(&format!("k{i:03}"), b"v", &PutOptions::default()).unwrap()).collect();
+  let pending: Vec<Pending> = (0..500)
+    .map(|i| ns.put(&format!("k{i:03}"), b"v", &PutOptions::default()).unwrap())
+    .collect();
   for p in pending {
     p.blocking_recv().unwrap().unwrap();
   }
@@ -194,7 +268,10 @@ fn concurrent_puts_are_all_acknowledged() {
 #[test]
 fn expired_entries_are_purged_from_the_file() {
   let ns = ns();
-  let ttl = PutOptions { expiration_ttl: Some(60.0), ..Default::default() };
+  let ttl = PutOptions {
+    expiration_ttl: Some(60.0),
+    ..Default::default()
+  };
   for i in 0..100 {
     put(&ns, &format!("old{i}"), "v", ttl.clone()).unwrap();
   }
@@ -204,6 +281,12 @@ fn expired_entries_are_purged_from_the_file() {
     put(&ns, &format!("new{i}"), "v", PutOptions::default()).unwrap();
   }
   let mut left = 0;
-  ns.with(|s| s.scan(b"old", None, 0, |_, _| { left += 1; true })).unwrap();
+  ns.with(|s| {
+    s.scan(b"old", None, 0, |_, _| {
+      left += 1;
+      true
+    })
+  })
+  .unwrap();
   assert_eq!(left, 0);
 }
