@@ -40,6 +40,29 @@ export declare class ManualClock {
   set(ms: number): void
 }
 
+/** Engine handles by binding name, filled from a JS `env` object. */
+export declare class ServerEnvNative {
+  constructor()
+  addKv(binding: string, kv: KVNamespaceNative): void
+}
+export type ServerEnv = ServerEnvNative
+
+export declare class ServerNative {
+  get url(): string
+  get port(): number
+  get host(): string
+  /** The root key generated because none was configured (dev only), else `null`. */
+  get serviceKey(): string | null
+  /** Where that generated key is kept, `null` when in memory. */
+  get serviceKeyFile(): string | null
+  get warnings(): Array<string>
+  /** Stops accepting, lets in-flight requests finish, releases the stores it opened. */
+  close(): Promise<undefined>
+  /** Resolves once the server has stopped; pending, it keeps Node's event loop alive. */
+  waitForClose(): Promise<undefined>
+}
+export type Server = ServerNative
+
 export interface KvLimits {
   maxKeyBytes: number
   maxValueBytes: number
@@ -71,3 +94,20 @@ export interface ListPageJs {
   metadata: Array<string | undefined | null>
   cursor?: string
 }
+
+export interface ServerOptionsJs {
+  host?: string
+  port?: number
+  /** Directory of the stores the server opens; omitted = in memory. */
+  persist?: string
+  /** The config as JSON text; omitted = the built-in one (or, with env, one per binding). */
+  config?: string
+  /** A `.dev.vars` file read when it exists. */
+  devVars?: string
+  /** Variables overriding `.dev.vars` and the process environment. */
+  vars?: Record<string, string>
+  log?: boolean
+}
+
+/** Validates everything and opens the stores off the JS thread, then binds. */
+export declare function startServer(options: ServerOptionsJs, bindings?: ServerEnvNative | undefined | null): Promise<ServerNative>

@@ -4,6 +4,7 @@
 
 export * from './types/common'
 export * from './types/kv'
+export * from './types/server'
 import type { KvLimits } from './types/kv'
 
 /** The Cloudflare limits the bindings enforce, by binding. */

@@ -7,3 +7,4 @@ const { KVNamespace } = require('./lib/kv.js')
 module.exports.KVNamespace = KVNamespace
 module.exports.ManualClock = native.ManualClock
 module.exports.limits = native.limits
+module.exports.startServer = require('./lib/server.js').startServer

@@ -4,6 +4,7 @@
 
 const native = require('../binding.js')
 const { fromNative } = require('./errors.js')
+const { register } = require('./handles.js')
 const { streamOf, isReadableStream, drain } = require('./streams.js')
 
 const { kv: LIMITS } = native.limits()
@@ -54,6 +55,7 @@ class KVNamespace {
     } catch (e) {
       throw fromNative(e)
     }
+    register(this, 'kv', this.#native)
   }
 
   async get(key, options) {

@@ -26,7 +26,7 @@ const AS_BYTES: u32 = 1;
 
 #[napi(js_name = "KVNamespaceNative")]
 pub struct KvNamespace {
-  inner: Arc<kv::KvNamespace>,
+  pub(crate) inner: Arc<kv::KvNamespace>,
 }
 
 #[napi(object)]

@@ -6,6 +6,7 @@ mod clock;
 mod error;
 mod kv;
 mod limits;
+mod server;
 
 pub use clock::ManualClock;
 
