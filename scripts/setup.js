@@ -14,3 +14,5 @@ if (!existsSync(join(root, 'node_modules', '.package-lock.json'))) {
   run('npm', ['ci', '--no-audit', '--no-fund'])
 }
 run(process.execPath, [join(root, 'node_modules', '@napi-rs', 'cli', 'dist', 'cli.js'), 'build', '--platform', '--release', '--js', 'binding.js', '--dts', 'binding.d.ts'])
+// The standalone server binary (target/release/edgebase-native), used by the server tests.
+run('cargo', ['build', '--release', '--quiet', '-p', 'edgebase-server', '--bin', 'edgebase-native'])

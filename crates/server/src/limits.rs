@@ -6,3 +6,8 @@ pub const MAX_JSON_BODY_BYTES: usize = 32 * 1024 * 1024;
 
 /// How long `close()` waits for in-flight requests before dropping their connections.
 pub const SHUTDOWN_GRACE_SECS: u64 = 10;
+
+/// After refusing an over-size body, how much more of it is read and dropped (and for how long)
+/// so that a client still sending gets the 413 rather than a connection reset.
+pub const DRAIN_BYTES: usize = 64 * 1024 * 1024;
+pub const DRAIN_SECS: u64 = 2;

@@ -181,8 +181,6 @@ fn main() -> ExitCode {
     for w in &running.warnings {
       line(json!({ "level": "warn", "msg": w }));
     }
-    let persist = opts.persist.as_ref().map(|p| p.display().to_string());
-    line(json!({ "level": "info", "msg": "listening", "url": running.url(), "persist": persist }));
     if let Some(k) = &running.dev_key {
       line(json!({
         "level": "info",
@@ -191,6 +189,9 @@ fn main() -> ExitCode {
         "storedIn": k.file.as_ref().map(|f| f.display().to_string()),
       }));
     }
+    // Last start-up line: whoever waits for it has seen the others.
+    let persist = opts.persist.as_ref().map(|p| p.display().to_string());
+    line(json!({ "level": "info", "msg": "listening", "url": running.url(), "persist": persist }));
     let signal = shutdown_signal().await;
     line(json!({ "level": "info", "msg": "shutting down", "signal": signal }));
     running.close().await;

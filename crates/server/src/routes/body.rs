@@ -3,9 +3,11 @@
 //! zod (`path: message`, joined by `, `), all as 400 before any other check.
 
 use crate::error::ApiError;
-use crate::limits::MAX_JSON_BODY_BYTES;
-use axum::body::Body;
+use crate::limits::{DRAIN_BYTES, DRAIN_SECS, MAX_JSON_BODY_BYTES};
+use axum::body::{Body, Bytes};
 use axum::http::{header, HeaderMap, StatusCode};
+use bytes::BytesMut;
+use http_body_util::BodyExt;
 use serde_json::{Map, Value};
 
 /// Hono's test: `^application/([a-z-.]+\+)?json(;\s*[a-zA-Z0-9-]+=([^;]+))*$` (case-sensitive, so
@@ -44,6 +46,55 @@ pub fn too_large(limit: usize) -> ApiError {
   )
 }
 
+/// Reads a whole body up to `limit` bytes. Past the limit the rest is read and dropped for a
+/// while (`DRAIN_*`), so the client, still sending, receives the 413 instead of a reset.
+pub async fn read_limited(body: Body, limit: usize) -> Result<Bytes, ApiError> {
+  let mut body = body;
+  let mut buf = BytesMut::new();
+  let mut over = false;
+  let mut drained = 0usize;
+  let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(DRAIN_SECS);
+  loop {
+    let frame = if over {
+      match tokio::time::timeout_at(deadline, body.frame()).await {
+        Ok(f) => f,
+        Err(_) => break,
+      }
+    } else {
+      body.frame().await
+    };
+    let Some(frame) = frame else { break };
+    let Ok(data) = frame.map_err(|_| ()).and_then(|f| f.into_data().map_err(|_| ())) else {
+      if over {
+        break;
+      }
+      // A client that stops mid-body (reset, truncated chunk): nothing was accepted.
+      return Err(ApiError::bad_request("The request body ended early."));
+    };
+    if over {
+      drained += data.len();
+      if drained > DRAIN_BYTES {
+        break;
+      }
+    } else if buf.len() + data.len() > limit {
+      over = true;
+      buf = BytesMut::new();
+    } else {
+      buf.extend_from_slice(&data);
+    }
+  }
+  if over {
+    Err(too_large(limit))
+  } else {
+    Ok(buf.freeze())
+  }
+}
+
+/// The declared `Content-Length`, if any.
+pub fn content_length(headers: &HeaderMap) -> Option<u64> {
+  headers.get(header::CONTENT_LENGTH)?.to_str().ok()?.parse().ok()
+}
+
 /// Reads the body of a JSON route: `{}` for a non-JSON content type, 413 past the limit, 400
 /// `Malformed JSON in request body` for bytes that are not JSON.
 pub async fn read_json(headers: &HeaderMap, body: Body) -> Result<Value, ApiError> {
@@ -54,23 +105,10 @@ pub async fn read_json(headers: &HeaderMap, body: Body) -> Result<Value, ApiErro
   if !json {
     return Ok(Value::Object(Map::new()));
   }
-  let declared = headers
-    .get(header::CONTENT_LENGTH)
-    .and_then(|v| v.to_str().ok())
-    .and_then(|v| v.parse::<u64>().ok());
-  if declared.is_some_and(|n| n > MAX_JSON_BODY_BYTES as u64) {
+  if content_length(headers).is_some_and(|n| n > MAX_JSON_BODY_BYTES as u64) {
     return Err(too_large(MAX_JSON_BODY_BYTES));
   }
-  let bytes = axum::body::to_bytes(body, MAX_JSON_BODY_BYTES)
-    .await
-    .map_err(|e| {
-      let over = std::error::Error::source(&e).is_some_and(|s| s.is::<http_body_util::LengthLimitError>());
-      if over {
-        too_large(MAX_JSON_BODY_BYTES)
-      } else {
-        ApiError::bad_request("Malformed JSON in request body")
-      }
-    })?;
+  let bytes = read_limited(body, MAX_JSON_BODY_BYTES).await?;
   let text = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
   serde_json::from_slice(text).map_err(|_| ApiError::bad_request("Malformed JSON in request body"))
 }
