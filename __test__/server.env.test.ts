@@ -5,7 +5,7 @@ import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it, vi } from 'vitest'
 import { native, tempDir } from './helpers'
-import { post, raw, SERVICE_KEY } from './server.helpers'
+import { heldRequest, post, raw, SERVICE_KEY } from './server.helpers'
 
 const { KVNamespace, startServer } = native
 const CHILD = join(import.meta.dirname, 'fixtures', 'kv-child.js')
@@ -83,10 +83,15 @@ describe('lifecycle', () => {
     const dir = tempDir()
     const server = await startServer({ port: 0, persist: dir, vars: { SERVICE_KEY }, config: { kv: { c: { binding: 'crash' } } }, devVars: false })
     const value = 'x'.repeat(20 * MiB)
-    const inflight = post(`${server.url}/api/kv/c`, { action: 'set', key: 'big', value }, { 'X-EdgeBase-Service-Key': SERVICE_KEY })
-    await new Promise((r) => setTimeout(r, 20))
-    await server.close()
-    expect((await inflight).body).toEqual({ ok: true })
+    const body = Buffer.from(JSON.stringify({ action: 'set', key: 'big', value }))
+    const held = heldRequest(server.url, '/api/kv/c', { 'content-type': 'application/json', 'X-EdgeBase-Service-Key': SERVICE_KEY }, body, 1000)
+    await new Promise((r) => setTimeout(r, 200)) // the route is now reading the body
+    const closing = server.close()
+    held.rest()
+    const answer = await held.answered
+    expect(answer.status).toBe(200)
+    expect(answer.text).toContain('{"ok":true}')
+    await closing
     // Another process can now open the file: the server let it go.
     expect(spawnSync(process.execPath, [CHILD, 'open', dir], { encoding: 'utf8' }).stdout.trim()).toBe('opened')
     const kv = new KVNamespace({ persist: dir, name: 'crash' })

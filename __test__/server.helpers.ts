@@ -4,6 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { createHmac } from 'node:crypto'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { request } from 'node:http'
+import { connect as netConnect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { native, ROOT } from './helpers'
@@ -176,6 +177,26 @@ export function raw(url: string, opts: { method?: string; headers?: Record<strin
     for (const c of opts.chunks ?? []) req.write(c)
     req.end(opts.body)
   })
+}
+
+/** A POST whose body is held back after `first` bytes until `rest()` is called: the server is
+ * surely handling it meanwhile. Resolves with the status and body text. */
+export function heldRequest(url: string, path: string, headers: Record<string, string>, body: Buffer, first: number) {
+  const [, host, port] = /^http:\/\/([^:/]+):(\d+)/.exec(url)!
+  const head = [`POST ${path} HTTP/1.1`, `Host: ${host}`, `Content-Length: ${body.length}`, 'Connection: close', ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`)]
+  const sock = netConnect(Number(port), host)
+  let reply = ''
+  const answered = new Promise<{ status: number; text: string }>((resolve, reject) => {
+    sock.on('data', (d) => (reply += d))
+    sock.on('end', () => {
+      const [statusLine] = reply.split('\r\n')
+      resolve({ status: Number(statusLine.split(' ')[1]), text: reply.slice(reply.indexOf('\r\n\r\n') + 4) })
+    })
+    sock.on('error', reject)
+  })
+  sock.write(`${head.join('\r\n')}\r\n\r\n`)
+  sock.write(body.subarray(0, first))
+  return { answered, rest: () => sock.write(body.subarray(first)) }
 }
 
 const b64 = (s: string | Buffer) => Buffer.from(s).toString('base64url')

@@ -6,7 +6,7 @@ import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { native, tempDir } from './helpers'
-import { BIN, cleanEnv, post, SERVICE_KEY, spawnServer } from './server.helpers'
+import { BIN, cleanEnv, heldRequest, post, SERVICE_KEY, spawnServer } from './server.helpers'
 
 const run = (args: string[], env: Record<string, string> = {}, cwd?: string) =>
   spawnSync(BIN, args, { env: cleanEnv(env), cwd, encoding: 'utf8', timeout: 10_000 })
@@ -153,10 +153,15 @@ describe('logs, signals, shutdown', () => {
     const s = await spawnServer(['--port', '0', '--quiet', '--persist', dir], env)
     const h = { 'X-EdgeBase-Service-Key': SERVICE_KEY }
     const value = 'y'.repeat(20 * 1024 * 1024)
-    const inflight = post(`${s.url}/api/kv/cache`, { action: 'set', key: 'big', value }, h)
-    await new Promise((r) => setTimeout(r, 30))
+    const body = Buffer.from(JSON.stringify({ action: 'set', key: 'big', value }))
+    const held = heldRequest(s.url, '/api/kv/cache', { 'content-type': 'application/json', ...h }, body, 1000)
+    await new Promise((r) => setTimeout(r, 200)) // the route is now reading the body
     const exited = s.stop('SIGTERM')
-    expect((await inflight).body).toEqual({ ok: true })
+    await new Promise((r) => setTimeout(r, 50))
+    held.rest()
+    const answer = await held.answered
+    expect(answer.status).toBe(200)
+    expect(answer.text).toContain('{"ok":true}')
     expect(await exited).toBe(0)
     expect(s.lines.at(-2)).toMatchObject({ msg: 'shutting down', signal: 'SIGTERM' })
     const again = await spawnServer(['--port', '0', '--quiet', '--persist', dir], env)

@@ -7,10 +7,12 @@ use crate::auth::{AuthContext, Ctx, KeyCheck, Keymap};
 use crate::config::Config;
 use crate::cors;
 use crate::error::ApiError;
+use crate::limits::{DRAIN_BYTES, DRAIN_SECS};
 use crate::log::Logger;
 use crate::rate_limit::RateLimiter;
 use crate::stores::Stores;
 use crate::time;
+use axum::body::{Body, Bytes};
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::header::{self, HeaderMap, HeaderValue};
 use axum::http::{Method, StatusCode};
@@ -19,7 +21,12 @@ use axum::response::{IntoResponse, Response};
 use futures_util::FutureExt;
 use std::net::{IpAddr, SocketAddr};
 use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::sync::Mutex;
+use std::task::{Context, Poll};
+use std::time::Duration;
 use std::time::Instant;
 
 pub const SERVICE_KEY_HEADER: &str = "x-edgebase-service-key";
@@ -142,6 +149,61 @@ impl App {
   }
 }
 
+/// A request body lent to the route: what the route does not read stays with the middleware,
+/// which reads and drops it after the route answered (see `pipeline`).
+struct Lent {
+  slot: Arc<Mutex<Option<Body>>>,
+  done: Arc<AtomicBool>,
+}
+
+impl http_body::Body for Lent {
+  type Data = Bytes;
+  type Error = axum::Error;
+
+  fn poll_frame(
+    self: Pin<&mut Self>,
+    cx: &mut Context<'_>,
+  ) -> Poll<Option<Result<http_body::Frame<Bytes>, axum::Error>>> {
+    let mut slot = self.slot.lock().unwrap_or_else(|p| p.into_inner());
+    let Some(body) = slot.as_mut() else {
+      return Poll::Ready(None);
+    };
+    let polled = Pin::new(&mut *body).poll_frame(cx);
+    if matches!(polled, Poll::Ready(None))
+      || (matches!(polled, Poll::Ready(Some(Ok(_)))) && body.is_end_stream())
+    {
+      self.done.store(true, Ordering::Release);
+    }
+    polled
+  }
+
+  fn is_end_stream(&self) -> bool {
+    self.done.load(Ordering::Acquire)
+  }
+}
+
+/// Reads and drops what is left of a request body (bounded), so that a client still sending it
+/// receives the answer instead of a reset; `false` if it had to give up.
+async fn drain(mut body: Body) -> bool {
+  use http_body_util::BodyExt;
+  let mut seen = 0usize;
+  let read_all = async {
+    while let Some(frame) = body.frame().await {
+      match frame {
+        Ok(f) => seen += f.data_ref().map_or(0, Bytes::len),
+        Err(_) => return false,
+      }
+      if seen > DRAIN_BYTES {
+        return false;
+      }
+    }
+    true
+  };
+  tokio::time::timeout(Duration::from_secs(DRAIN_SECS), read_all)
+    .await
+    .unwrap_or(false)
+}
+
 pub async fn pipeline(
   State(app): State<Arc<App>>,
   ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -153,6 +215,7 @@ pub async fn pipeline(
   let ip = app.client_ip(req.headers(), peer);
   let method = req.method().clone();
   let path = req.uri().path().to_owned();
+  let mut lent: Option<(Arc<Mutex<Option<Body>>>, Arc<AtomicBool>)> = None;
   let mut res = if method == Method::OPTIONS {
     StatusCode::NO_CONTENT.into_response()
   } else {
@@ -160,6 +223,22 @@ pub async fn pipeline(
       Err(e) => e.into_response(),
       Ok(caller) => {
         req.extensions_mut().insert(caller);
+        // A body the route answers without reading (a 404, a refused key, …) may still be on the
+        // wire: the connection must not be reused for another request then.
+        let has_body = req.headers().contains_key(header::TRANSFER_ENCODING)
+          || req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .is_some_and(|v| v.as_bytes() != b"0");
+        if has_body {
+          let slot = Arc::new(Mutex::new(Some(std::mem::take(req.body_mut()))));
+          let done = Arc::new(AtomicBool::new(false));
+          *req.body_mut() = Body::new(Lent {
+            slot: slot.clone(),
+            done: done.clone(),
+          });
+          lent = Some((slot, done));
+        }
         match AssertUnwindSafe(next.run(req)).catch_unwind().await {
           Ok(res) => res,
           Err(panic) => {
@@ -175,6 +254,16 @@ pub async fn pipeline(
       }
     }
   };
+  if let Some((slot, done)) = lent {
+    let rest = slot.lock().unwrap_or_else(|p| p.into_inner()).take();
+    if let Some(rest) = rest.filter(|_| !done.load(Ordering::Acquire)) {
+      if !drain(rest).await {
+        res
+          .headers_mut()
+          .insert(header::CONNECTION, HeaderValue::from_static("close"));
+      }
+    }
+  }
   let h = res.headers_mut();
   // axum marks a known path's unserved method with `Allow`; EdgeBase answers a plain 404.
   h.remove(header::ALLOW);

@@ -44,10 +44,15 @@ pub struct VectorIndex {
   pub dimensions: u32,
   /// `cosine`, `euclidean` or `dot-product`.
   pub metric: String,
+  /// `(propertyName, indexType)`: metadata indexes to create (filters need them, as in
+  /// Vectorize V2). An extension of EdgeBase's config.
+  pub metadata_indexes: Vec<(String, String)>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Bucket {
+  /// The R2 binding the bucket's objects live in (as `<bucket>/<key>`); default `STORAGE`.
+  pub binding: Option<String>,
   pub read: Option<Rule>,
   pub write: Option<Rule>,
   pub delete: Option<Rule>,
@@ -440,6 +445,37 @@ impl Config {
         }
         None => return err(&format!("{path}.metric"), "is required"),
       };
+      let mut metadata_indexes = Vec::new();
+      match o.get("metadataIndexes") {
+        None | Some(Value::Null) => {}
+        Some(Value::Array(a)) => {
+          for (i, m) in a.iter().enumerate() {
+            let mpath = format!("{path}.metadataIndexes[{i}]");
+            let m = object(&mpath, m)?;
+            let property = opt_string(&mpath, m, "propertyName")?
+              .ok_or_else(|| ServerError::config(format!("{mpath}.propertyName"), "is required"))?;
+            let ty = match m.get("indexType") {
+              Some(Value::String(t)) if ["string", "number", "boolean"].contains(&t.as_str()) => t.clone(),
+              other => {
+                return err(
+                  &format!("{mpath}.indexType"),
+                  format!(
+                    "must be 'string', 'number' or 'boolean' (got {})",
+                    other.map_or("nothing".into(), |v| v.to_string())
+                  ),
+                )
+              }
+            };
+            metadata_indexes.push((property, ty));
+          }
+        }
+        Some(other) => {
+          return err(
+            &format!("{path}.metadataIndexes"),
+            format!("must be an array (got {})", kind(other)),
+          )
+        }
+      }
       let binding = binding(&path, e, "VECTORIZE", &name, false)?;
       c.vectorize.insert(
         name,
@@ -447,6 +483,7 @@ impl Config {
           binding,
           dimensions,
           metric,
+          metadata_indexes,
         },
       );
     }
@@ -454,7 +491,10 @@ impl Config {
       let s = object("storage", s)?;
       if let Some(b) = s.get("buckets").filter(|b| !b.is_null()) {
         for (name, path, e, _) in entries("storage.buckets", b)? {
-          let mut bucket = Bucket::default();
+          let mut bucket = Bucket {
+            binding: e.map(|o| opt_string(&path, o, "binding")).transpose()?.flatten(),
+            ..Bucket::default()
+          };
           if let Some(a) = e.and_then(|o| o.get("access")).filter(|a| !a.is_null()) {
             let apath = format!("{path}.access");
             let a = object(&apath, a)?;

@@ -2,6 +2,7 @@
 //! body, plus `slug` or another field where EdgeBase sets one); `ServerError` is a failure to
 //! start (bad config, unopenable store, port in use), raised before any port is bound.
 
+use crate::json::Obj;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use edgebase_engine::{BindingError, ErrorClass};
@@ -61,14 +62,15 @@ impl ApiError {
     )
   }
 
+  /// `{ code, message }` plus the extra field, in EdgeBase's order.
   pub fn body(&self) -> Vec<u8> {
-    let mut obj = serde_json::Map::new();
-    obj.insert("code".into(), self.status.as_u16().into());
-    obj.insert("message".into(), self.message.as_ref().into());
+    let mut o = Obj::new()
+      .field("code", self.status.as_u16())
+      .field("message", self.message.as_ref());
     if let Some((k, v)) = &self.extra {
-      obj.insert((*k).into(), v.as_ref().into());
+      o = o.field(k, v.as_ref());
     }
-    serde_json::to_vec(&obj).unwrap_or_default()
+    o.finish()
   }
 }
 

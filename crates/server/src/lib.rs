@@ -7,6 +7,7 @@ pub mod auth;
 pub mod config;
 pub mod cors;
 pub mod error;
+pub mod json;
 pub mod limits;
 pub mod log;
 pub mod rate_limit;

@@ -163,14 +163,15 @@ fn main() -> ExitCode {
       return ExitCode::FAILURE;
     }
   };
+  // Stores open outside the runtime: some wait for their writer thread.
+  let prepared = match prepare(&opts) {
+    Ok(p) => p,
+    Err(e) => {
+      eprintln!("edgebase-native: {e}");
+      return ExitCode::FAILURE;
+    }
+  };
   rt.block_on(async move {
-    let prepared = match prepare(&opts) {
-      Ok(p) => p,
-      Err(e) => {
-        eprintln!("edgebase-native: {e}");
-        return ExitCode::FAILURE;
-      }
-    };
     let running = match prepared.listen(&opts.host, opts.port).await {
       Ok(r) => r,
       Err(e) => {

@@ -131,7 +131,7 @@ pub fn prepare(opts: &Options) -> Result<Prepared, ServerError> {
     ConfigSource::Json(text) => Config::from_json(text)?,
     ConfigSource::Value(v) => Config::from_value(v)?,
     ConfigSource::Default => match &opts.env {
-      Some(env) => env.derive_config(),
+      Some(env) => env.derive_config()?,
       None => Config::from_json(DEFAULT_CONFIG)?,
     },
   };
@@ -291,8 +291,11 @@ impl Prepared {
   }
 }
 
-/// `prepare` then `listen`.
+/// `prepare` (on a blocking thread: opening a store may wait for its writer) then `listen`.
 pub async fn start(opts: Options) -> Result<Running, ServerError> {
-  let prepared = prepare(&opts)?;
-  prepared.listen(&opts.host, opts.port).await
+  let (host, port) = (opts.host.clone(), opts.port);
+  let prepared = tokio::task::spawn_blocking(move || prepare(&opts))
+    .await
+    .map_err(|e| ServerError::config("", format!("start-up failed: {e}")))??;
+  prepared.listen(&host, port).await
 }

@@ -19,7 +19,7 @@ pub struct Bindings {
 impl Bindings {
   /// A config serving every binding under its own name (`startServer({ env })` without a
   /// config).
-  pub fn derive_config(&self) -> Config {
+  pub fn derive_config(&self) -> Result<Config, ServerError> {
     let mut c = Config::default();
     for name in self.kv.keys() {
       c.kv.insert(
@@ -29,7 +29,7 @@ impl Bindings {
         },
       );
     }
-    c
+    Ok(c)
   }
 }
 

@@ -2,10 +2,11 @@
 //! limit, cursor }`, scopes `kv:namespace:<ns>:read|write`.
 
 use super::body::{read_json, Schema};
-use super::{caller, decode_segment, json, json_value};
+use super::{caller, decode_segment, json};
 use crate::app::{service_key_header, App};
 use crate::auth::KeyCheck;
 use crate::error::{ApiError, ApiResult};
+use crate::json::Obj;
 use axum::extract::{Request, State};
 use axum::http::StatusCode;
 use edgebase_engine::kv::{KvError, PutOptions};
@@ -130,11 +131,11 @@ pub async fn handle(State(app): State<Arc<App>>, req: Request) -> ApiResult {
         )
         .map_err(err)?;
       let keys: Vec<String> = page.keys.into_iter().map(|k| k.name).collect();
-      let mut out = serde_json::json!({ "keys": keys });
+      let mut out = Obj::new().field("keys", keys);
       if let Some(c) = page.cursor {
-        out["cursor"] = c.into();
+        out = out.field("cursor", c);
       }
-      Ok(json_value(out))
+      Ok(json(out.finish()))
     }
   }
 }

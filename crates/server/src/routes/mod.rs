@@ -1,13 +1,14 @@
 //! The routes: `/api/health`, `/`, the native resources (`/api/kv/:ns`, …) and EdgeBase's JSON
 //! 404 for everything else (any method on an unknown path, or an unserved method on a known one).
 
-mod body;
+pub(crate) mod body;
 mod kv;
 
 pub use body::is_json_content_type;
 
 use crate::app::{App, Caller};
 use crate::error::ApiError;
+use crate::json::Obj;
 use crate::time;
 use axum::extract::Request;
 use axum::http::{header, HeaderValue, StatusCode};
@@ -39,10 +40,6 @@ pub fn json_status(status: StatusCode, bytes: Vec<u8>) -> Response {
     .headers_mut()
     .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
   res
-}
-
-pub fn json_value(v: serde_json::Value) -> Response {
-  json(serde_json::to_vec(&v).unwrap_or_default())
 }
 
 /// The caller the middleware admitted.
@@ -88,15 +85,23 @@ pub fn decode_segment(raw: &str) -> String {
 }
 
 async fn health() -> Response {
-  json_value(serde_json::json!({
-    "status": "ok",
-    "version": env!("CARGO_PKG_VERSION"),
-    "timestamp": time::iso(time::now_ms()),
-  }))
+  json(
+    Obj::new()
+      .field("status", "ok")
+      .field("version", env!("CARGO_PKG_VERSION"))
+      .field("timestamp", time::iso(time::now_ms()))
+      .finish(),
+  )
 }
 
 async fn root() -> Response {
-  json_value(serde_json::json!({ "name": "EdgeBase API", "docs": "/openapi.json", "admin": null }))
+  json(
+    Obj::new()
+      .field("name", "EdgeBase API")
+      .field("docs", "/openapi.json")
+      .field("admin", ())
+      .finish(),
+  )
 }
 
 async fn not_found(req: Request) -> Response {
