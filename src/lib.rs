@@ -6,6 +6,7 @@ mod clock;
 mod error;
 mod kv;
 mod limits;
+mod r2;
 
 pub use clock::ManualClock;
 

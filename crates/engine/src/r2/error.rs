@@ -89,16 +89,16 @@ impl fmt::Display for Algorithm {
   }
 }
 
-/// A number as JavaScript prints it (workerd interpolates doubles into its messages).
+/// A number as workerd's C++ prints it into messages (`nan`, `inf`, `1.5`, `-1`).
 pub(crate) struct JsNum(pub f64);
 
 impl fmt::Display for JsNum {
   fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     let v = self.0;
     if v.is_nan() {
-      f.write_str("NaN")
+      f.write_str("nan")
     } else if v.is_infinite() {
-      f.write_str(if v > 0.0 { "Infinity" } else { "-Infinity" })
+      f.write_str(if v > 0.0 { "inf" } else { "-inf" })
     } else if v == 0.0 {
       f.write_str("0")
     } else {

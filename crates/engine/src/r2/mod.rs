@@ -19,7 +19,7 @@ pub use checksum::{decode_hex, encode_hex, DigestInput};
 pub use conditional::{Conditional, ConditionalHeaders, ConditionalObject, Etag};
 pub use error::{Action, Algorithm, R2Error};
 pub use list::{ListOptions, ListPage};
-pub use multipart::{MultipartOptions, PartWriter, PreparedPart, UploadedPart};
+pub use multipart::{validate_part_number, MultipartOptions, PartWriter, PreparedPart, UploadedPart};
 pub use object::{
   custom_metadata_size, format_http_date, parse_http_date, Checksums, CustomMetadata, HttpMetadata,
   ObjectMeta,

@@ -38,6 +38,14 @@ pub struct PartWriter {
   sink: Sink,
 }
 
+/// Part numbers are integers 1..=10000 (checked client-side by workerd).
+pub fn validate_part_number(n: f64) -> Result<u32, R2Error> {
+  if !(n >= 1.0 && n <= MAX_PART_NUMBER as f64) || n.fract() != 0.0 {
+    return Err(R2Error::PartNumber(n));
+  }
+  Ok(n as u32)
+}
+
 /// The upload's state, if (key, upload id) names one.
 fn upload_state(ix: &super::index::Index, key: &str, upload_id: &str) -> rusqlite::Result<Option<i64>> {
   ix.conn
@@ -77,9 +85,7 @@ impl R2Bucket {
     ssec_key: Option<&DigestInput>,
     size: Option<u64>,
   ) -> Result<PreparedPart, R2Error> {
-    if !(part_number >= 1.0 && part_number <= MAX_PART_NUMBER as f64) {
-      return Err(R2Error::PartNumber(part_number));
-    }
+    let part_number = validate_part_number(part_number)?;
     if let Some(k) = ssec_key {
       validate_ssec(k)?;
     }
@@ -94,7 +100,7 @@ impl R2Bucket {
     Ok(PreparedPart {
       key: key.into(),
       upload_id: upload_id.into(),
-      part_number: part_number as u32,
+      part_number,
     })
   }
 

@@ -35,10 +35,11 @@ fn whole(field: RangeField, v: f64) -> Result<u64, R2Error> {
     // workerd's `>= 0` check is false for NaN too.
     return Err(R2Error::RangeNegative { field, value: v });
   }
-  if v.fract() != 0.0 || v.is_infinite() {
+  // workerd counts infinity as a whole number; it is then unsatisfiable (offset) or clamped.
+  if v.is_finite() && v.fract() != 0.0 {
     return Err(R2Error::RangeNotInteger { field, value: v });
   }
-  Ok(v as u64)
+  Ok(if v.is_infinite() { u64::MAX } else { v as u64 })
 }
 
 impl RangeObject {
