@@ -70,6 +70,10 @@ impl Index {
   /// session closed cleanly (if not, the caller sweeps orphan blobs).
   pub fn file(path: &Path, fsync: bool) -> Result<(Self, bool), StorageError> {
     let conn = Connection::open(path).map_err(|e| engine(e).at(path))?;
+    // Fail at once (not after rusqlite's default 5 s) when another process holds the lock.
+    conn
+      .busy_timeout(std::time::Duration::ZERO)
+      .map_err(|e| engine(e).at(path))?;
     let sync = if fsync { "FULL" } else { "NORMAL" };
     let setup = format!("PRAGMA locking_mode=EXCLUSIVE; PRAGMA journal_mode=WAL; PRAGMA synchronous={sync};");
     conn.execute_batch(&setup).map_err(|e| locked_or(e, path))?;
@@ -87,7 +91,6 @@ impl Index {
   }
 
   fn init(conn: Connection) -> Result<Self, StorageError> {
-    conn.busy_timeout(std::time::Duration::ZERO).map_err(engine)?;
     conn.execute_batch(SCHEMA).map_err(engine)?;
     conn.set_prepared_statement_cache_capacity(32);
     Ok(Index { conn })
