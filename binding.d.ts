@@ -44,6 +44,11 @@ export declare class ManualClock {
 export declare class R2Body {
   /** Up to `max` bytes; an empty buffer at the end (which also releases the object's files). */
   read(max: number): Promise<Buffer>
+  /**
+   * Fills `buf` (allocated by the caller, so the bytes land in JS memory once); resolves the
+   * number of bytes written.
+   */
+  readInto(buf: Uint8Array): Promise<number>
   get remaining(): number
   /** Releases the object's files without reading the rest. */
   close(): void

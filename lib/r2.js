@@ -340,10 +340,12 @@ class R2ObjectBody extends R2Object {
     if (this.#reader !== null) {
       const reader = this.#reader
       this.#reader = null
-      // One native read of everything left: the caller asked for the whole body.
-      return reader.read(reader.remaining).catch((e) => {
+      // One native read of everything left, straight into JS memory: the caller asked for it all.
+      const buf = Buffer.allocUnsafeSlow(reader.remaining)
+      const n = await reader.readInto(buf).catch((e) => {
         throw fromNative(e)
       })
+      return n === buf.byteLength ? buf : buf.subarray(0, n)
     }
     const b = this.#bytes ?? new Uint8Array(0)
     this.#bytes = null

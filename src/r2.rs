@@ -199,31 +199,43 @@ fn put_options(o: Option<PutOptionsJs>) -> PutOptions {
   }
 }
 
+/// Appends `v` as a JSON string.
+fn push_json(out: &mut String, v: &str) {
+  // Most keys and values need no escaping: copy them straight in.
+  if v.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+    out.push('"');
+    out.push_str(v);
+    out.push('"');
+  } else {
+    out.push_str(&serde_json::to_string(v).unwrap_or_else(|_| "\"\"".into()));
+  }
+}
+
 /// The result object as JSON: `R2Object`'s fields, checksums as hex, metadata as objects (in
 /// the caller's order), `uploaded` and `cacheExpiry` as epoch milliseconds.
 fn meta_json(m: &ObjectMeta, out: &mut String) {
   use std::fmt::Write;
-  let s = |v: &str| serde_json::to_string(v).unwrap_or_else(|_| "\"\"".into());
+  out.push_str("{\"key\":");
+  push_json(out, &m.key);
   let _ = write!(
     out,
-    "{{\"key\":{},\"version\":\"{}\",\"size\":{},\"etag\":{},\"uploaded\":{},\"storageClass\":{},\"checksums\":{{",
-    s(&m.key),
-    m.version,
-    m.size,
-    s(&m.etag),
-    m.uploaded,
-    s(&m.storage_class)
+    ",\"version\":\"{}\",\"size\":{},\"etag\":",
+    m.version, m.size
   );
-  let mut first = true;
+  push_json(out, &m.etag);
+  let _ = write!(out, ",\"uploaded\":{},\"storageClass\":", m.uploaded);
+  push_json(out, &m.storage_class);
+  out.push_str(",\"checksums\":{");
+  let mut sep = "";
   for a in Algorithm::ALL {
     if let Some(h) = m.checksums.get(a) {
-      let _ = write!(out, "{}\"{}\":\"{}\"", if first { "" } else { "," }, a.field(), h);
-      first = false;
+      let _ = write!(out, "{sep}\"{}\":\"{h}\"", a.field());
+      sep = ",";
     }
   }
   out.push_str("},\"httpMetadata\":{");
   let h = &m.http_metadata;
-  let mut first = true;
+  let mut sep = "";
   for (name, v) in [
     ("contentType", &h.content_type),
     ("contentLanguage", &h.content_language),
@@ -232,22 +244,27 @@ fn meta_json(m: &ObjectMeta, out: &mut String) {
     ("cacheControl", &h.cache_control),
   ] {
     if let Some(v) = v {
-      let _ = write!(out, "{}\"{name}\":{}", if first { "" } else { "," }, s(v));
-      first = false;
+      let _ = write!(out, "{sep}\"{name}\":");
+      push_json(out, v);
+      sep = ",";
     }
   }
   if let Some(ms) = h.cache_expiry {
-    let ms = if ms.is_finite() { ms } else { f64::NAN };
-    let v = if ms.is_nan() {
-      "null".to_string()
+    // An invalid Date arrives as NaN; JSON has no NaN, so it travels as null.
+    if ms.is_finite() {
+      let _ = write!(out, "{sep}\"cacheExpiry\":{ms}");
     } else {
-      ms.to_string()
-    };
-    let _ = write!(out, "{}\"cacheExpiry\":{v}", if first { "" } else { "," });
+      let _ = write!(out, "{sep}\"cacheExpiry\":null");
+    }
   }
   out.push_str("},\"customMetadata\":{");
   for (i, (k, v)) in m.custom_metadata.iter().enumerate() {
-    let _ = write!(out, "{}{}:{}", if i == 0 { "" } else { "," }, s(k), s(v));
+    if i > 0 {
+      out.push(',');
+    }
+    push_json(out, k);
+    out.push(':');
+    push_json(out, v);
   }
   out.push_str("}}");
 }
@@ -684,6 +701,40 @@ impl R2Writer {
   }
 }
 
+pub struct ReadInto {
+  body: Arc<Mutex<Option<r2::Body>>>,
+  buf: Uint8Array,
+}
+
+impl Task for ReadInto {
+  type Output = u32;
+  type JsValue = u32;
+
+  fn compute(&mut self) -> Result<u32> {
+    // The caller hands the buffer over until the promise settles (like `fs.read`).
+    let buf = unsafe { self.buf.as_mut() };
+    let body = &self.body;
+    let mut read = || -> Result<u32> {
+      let mut guard = body.lock().unwrap_or_else(|p| p.into_inner());
+      let Some(b) = guard.as_mut() else { return Ok(0) };
+      let n = b.read_into(buf).or_js()?;
+      if b.remaining() == 0 {
+        guard.take();
+      }
+      Ok(n as u32)
+    };
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(&mut read)).unwrap_or_else(|_| {
+      Err(Error::from_reason(
+        "@edgebase/native: internal panic in an R2 read",
+      ))
+    })
+  }
+
+  fn resolve(&mut self, _env: Env, n: u32) -> Result<u32> {
+    Ok(n)
+  }
+}
+
 /// The body of a large `get`, read in chunks off the JS thread.
 #[napi]
 pub struct R2Body {
@@ -711,6 +762,16 @@ impl R2Body {
         guard.take();
       }
       Ok(chunk.into())
+    })
+  }
+
+  /// Fills `buf` (allocated by the caller, so the bytes land in JS memory once); resolves the
+  /// number of bytes written.
+  #[napi(catch_unwind, ts_return_type = "Promise<number>")]
+  pub fn read_into(&self, buf: Uint8Array) -> AsyncTask<ReadInto> {
+    AsyncTask::new(ReadInto {
+      body: self.body.clone(),
+      buf,
     })
   }
 

@@ -2,8 +2,9 @@
 //! and the streaming hasher that computes MD5 (always: it is the etag) plus that one digest.
 
 use super::error::{Algorithm, R2Error};
+use super::md5::Md5;
 use super::object::Checksums;
-use md5::{Digest, Md5};
+use sha1::Digest;
 
 /// A digest given by the caller, before validation.
 #[derive(Clone, Debug)]
@@ -107,7 +108,7 @@ impl Hasher {
       _ => Other::None,
     };
     Hasher {
-      md5: Md5::new(),
+      md5: Md5::default(),
       other,
       expected,
     }
@@ -126,7 +127,7 @@ impl Hasher {
 
   /// The stored checksums (md5 plus the expected algorithm), or the BadDigest error.
   pub fn finish(self) -> Result<(Vec<u8>, Checksums), R2Error> {
-    let md5 = self.md5.finalize().to_vec();
+    let md5 = self.md5.finish().to_vec();
     let other = match self.other {
       Other::None => None,
       Other::Sha1(h) => Some(h.finalize().to_vec()),
@@ -159,7 +160,7 @@ impl Hasher {
 
 /// MD5 of `bytes` (multipart etags hash the parts' binary MD5s).
 pub fn md5(bytes: &[u8]) -> Vec<u8> {
-  Md5::digest(bytes).to_vec()
+  super::md5::digest(bytes).to_vec()
 }
 
 #[cfg(test)]

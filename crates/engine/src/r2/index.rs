@@ -160,18 +160,23 @@ impl Index {
     st.exists([key.as_bytes()])
   }
 
-  /// Up to `limit` objects with `start <= key < end` (no end: unbounded), in key order.
+  /// Up to `limit` objects with `start <= key < end` (no end: unbounded), in key order, with
+  /// http / custom metadata only when asked for (and no segments).
   pub fn scan(
     &self,
     start: &[u8],
     end: Option<&[u8]>,
     limit: usize,
+    (http, custom): (bool, bool),
     mut visit: impl FnMut(ObjectMeta) -> bool,
   ) -> rusqlite::Result<()> {
-    let mut st = self.conn.prepare_cached(&format!(
-      "SELECT {COLUMNS} FROM objects WHERE key >= ?1 AND (?2 IS NULL OR key < ?2) ORDER BY key LIMIT ?3"
-    ))?;
-    let mut rows = st.query(params![start, end, limit as i64])?;
+    let mut st = self.conn.prepare_cached(
+      "SELECT key, version, size, etag, uploaded, checksums, \
+         CASE WHEN ?4 THEN http_metadata ELSE '{}' END, CASE WHEN ?5 THEN custom_metadata ELSE '[]' END, \
+         storage_class, '' \
+       FROM objects WHERE key >= ?1 AND (?2 IS NULL OR key < ?2) ORDER BY key LIMIT ?3",
+    )?;
+    let mut rows = st.query(params![start, end, limit as i64, http, custom])?;
     while let Some(row) = rows.next()? {
       if !visit(row_to_meta(row)?) {
         break;

@@ -1,9 +1,10 @@
 //! `list()`: byte-ordered pages with prefix, (multi-character) delimiter folding, cursor and
 //! startAfter. A cursor encodes where the next page starts (inclusive), so a folded group is
-//! skipped whole and keys written between pages show up if they sort after it.
+//! skipped whole and keys written between pages show up if they sort after it. Metadata not
+//! `include`d is `{}` (as Miniflare hands it back).
 
 use super::error::R2Error;
-use super::object::{CustomMetadata, HttpMetadata, ObjectMeta};
+use super::object::ObjectMeta;
 use super::R2Bucket;
 use crate::limits::r2::*;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -98,30 +99,36 @@ impl R2Bucket {
     loop {
       // Each scan reads at most one row past the page: seeing it means "truncated".
       let mut refold: Option<Vec<u8>> = None;
-      index.scan(&start, end.as_deref(), limit - count + 1, |meta| {
-        let key = meta.key.as_bytes();
-        if count == limit {
-          page.truncated = true;
-          return false;
-        }
-        let rest = &key[prefix.len().min(key.len())..];
-        if let Some(at) = find(rest, delimiter) {
-          let folded = &key[..prefix.len() + at + delimiter.len()];
-          page
-            .delimited_prefixes
-            .push(String::from_utf8_lossy(folded).into_owned());
+      index.scan(
+        &start,
+        end.as_deref(),
+        limit - count + 1,
+        (with_http, with_custom),
+        |meta| {
+          let key = meta.key.as_bytes();
+          if count == limit {
+            page.truncated = true;
+            return false;
+          }
+          let rest = &key[prefix.len().min(key.len())..];
+          if let Some(at) = find(rest, delimiter) {
+            let folded = &key[..prefix.len() + at + delimiter.len()];
+            page
+              .delimited_prefixes
+              .push(String::from_utf8_lossy(folded).into_owned());
+            count += 1;
+            // UTF-8 never contains 0xff, so a folded prefix always has a successor.
+            next = successor(folded).unwrap_or_else(|| key.to_vec());
+            refold = Some(next.clone());
+            return false;
+          }
           count += 1;
-          // UTF-8 never contains 0xff, so a folded prefix always has a successor.
-          next = successor(folded).unwrap_or_else(|| key.to_vec());
-          refold = Some(next.clone());
-          return false;
-        }
-        count += 1;
-        next = key.to_vec();
-        next.push(0);
-        page.objects.push(blank(meta, with_http, with_custom));
-        true
-      })?;
+          next = key.to_vec();
+          next.push(0);
+          page.objects.push(meta);
+          true
+        },
+      )?;
       match refold {
         Some(s) if !page.truncated => start = s,
         _ => break,
@@ -139,15 +146,4 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     return None;
   }
   hay.windows(needle.len()).position(|w| w == needle)
-}
-
-/// Miniflare hands back `{}` for metadata the caller did not `include`.
-fn blank(mut m: ObjectMeta, http: bool, custom: bool) -> ObjectMeta {
-  if !http {
-    m.http_metadata = HttpMetadata::default();
-  }
-  if !custom {
-    m.custom_metadata = CustomMetadata::default();
-  }
-  m
 }

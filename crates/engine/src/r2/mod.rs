@@ -11,6 +11,7 @@ mod conditional;
 mod error;
 mod index;
 mod list;
+mod md5;
 mod multipart;
 mod object;
 mod range;
@@ -19,6 +20,7 @@ pub use checksum::{decode_hex, encode_hex, DigestInput};
 pub use conditional::{Conditional, ConditionalHeaders, ConditionalObject, Etag};
 pub use error::{Action, Algorithm, R2Error};
 pub use list::{ListOptions, ListPage};
+pub use md5::digest as md5_digest;
 pub use multipart::{validate_part_number, MultipartOptions, PartWriter, PreparedPart, UploadedPart};
 pub use object::{
   custom_metadata_size, format_http_date, parse_http_date, Checksums, CustomMetadata, HttpMetadata,
@@ -38,6 +40,9 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard, RwLock};
 
 static OPEN: Registry<R2Store> = Registry::new();
+
+/// Chunks at least this large are hashed and written in parallel.
+const PARALLEL_CHUNK: usize = 256 * 1024;
 
 const KIND: &str = "R2 bucket";
 const DEFAULT_STORAGE_CLASS: &str = "Standard";
@@ -387,12 +392,24 @@ impl Sink {
       self.blob = None;
       return Err(R2Error::EntityTooLarge(self.action));
     }
-    self.hasher.update(chunk);
-    let blob = match &mut self.blob {
-      Some(b) => b,
-      None => self.blob.insert(self.store.blobs.create().map_err(io_err)?),
-    };
-    blob.write(chunk).map_err(io_err)
+    if self.blob.is_none() {
+      self.blob = Some(self.store.blobs.create().map_err(io_err)?);
+    }
+    let (hasher, blob) = (&mut self.hasher, self.blob.as_mut().expect("just created"));
+    if chunk.len() < PARALLEL_CHUNK {
+      hasher.update(chunk);
+      return blob.write(chunk).map_err(io_err);
+    }
+    // Large chunks: hash here while another thread writes (MD5 is the slower of the two).
+    std::thread::scope(|s| {
+      let writer = std::thread::Builder::new().spawn_scoped(s, || blob.write(chunk));
+      hasher.update(chunk);
+      // A thread that cannot start (resource exhaustion) fails the write with its cause.
+      writer?
+        .join()
+        .unwrap_or_else(|_| Err(std::io::Error::other("blob writer panicked")))
+    })
+    .map_err(io_err)
   }
 
   /// Digests and the committed (not yet referenced) blob.
@@ -492,8 +509,15 @@ impl Body {
 
   /// Up to `max` bytes; empty once the body is exhausted.
   pub fn read(&mut self, max: usize) -> Result<Vec<u8>, R2Error> {
-    let want = (self.remaining().min(max as u64)) as usize;
-    let mut out = vec![0u8; want];
+    let mut out = vec![0u8; (self.remaining().min(max as u64)) as usize];
+    let n = self.read_into(&mut out)?;
+    out.truncate(n);
+    Ok(out)
+  }
+
+  /// Fills `buf` (or as much as is left); returns the bytes written.
+  pub fn read_into(&mut self, buf: &mut [u8]) -> Result<usize, R2Error> {
+    let want = (self.remaining().min(buf.len() as u64)) as usize;
     let mut filled = 0;
     while filled < want {
       // Find the segment holding `pos`.
@@ -514,7 +538,7 @@ impl Body {
       let in_seg = self.pos - seg_start;
       let n = ((seg.size - in_seg) as usize).min(want - filled);
       let got = src
-        .read_at(in_seg, &mut out[filled..filled + n])
+        .read_at(in_seg, &mut buf[filled..filled + n])
         .map_err(io_err)?;
       if got < n {
         return Err(self.corrupt());
@@ -522,7 +546,7 @@ impl Body {
       filled += n;
       self.pos += n as u64;
     }
-    Ok(out)
+    Ok(filled)
   }
 
   fn corrupt(&self) -> R2Error {

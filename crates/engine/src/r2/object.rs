@@ -78,6 +78,9 @@ impl HttpMetadata {
   }
 
   pub(crate) fn from_json(s: &str) -> Self {
+    if s == "{}" {
+      return Self::default();
+    }
     let v: Value = serde_json::from_str(s).unwrap_or(Value::Null);
     let text = |k: &str| v.get(k).and_then(Value::as_str).map(String::from);
     HttpMetadata {
@@ -119,6 +122,9 @@ pub(crate) fn custom_to_json(m: &CustomMetadata) -> String {
 }
 
 pub(crate) fn custom_from_json(s: &str) -> CustomMetadata {
+  if s == "[]" {
+    return Vec::new();
+  }
   let v: Value = serde_json::from_str(s).unwrap_or(Value::Null);
   let Some(pairs) = v.as_array() else {
     return Vec::new();
