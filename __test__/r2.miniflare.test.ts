@@ -5,19 +5,12 @@
 // (random / time) are left out of the comparison.
 import { Miniflare } from 'miniflare'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { native } from './helpers'
+import { native, outcome as outcomeOf } from './helpers'
 
 type Bucket = InstanceType<typeof native.R2Bucket>
-type Outcome = { ok: unknown } | { error: string; message: string }
 const MiB = 1024 * 1024
 
-async function outcome(f: () => Promise<unknown>): Promise<Outcome> {
-  try {
-    return { ok: await normalize(await f()) }
-  } catch (e) {
-    return { error: (e as Error).constructor.name, message: (e as Error).message }
-  }
-}
+const outcome = (f: () => Promise<unknown>) => outcomeOf(f, normalize)
 
 async function normalize(v: unknown): Promise<unknown> {
   if (Array.isArray(v)) return Promise.all(v.map(normalize))

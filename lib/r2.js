@@ -6,7 +6,7 @@
 
 const native = require('../binding.js')
 const { fromNative } = require('./errors.js')
-const { isReadableStream } = require('./streams.js')
+const { isReadableStream, concat } = require('./streams.js')
 
 const BODY_USED = 'Body has already been used. It can only be used once. Use tee() first if you need to read it twice.'
 const PUT_CANCELLED = 'Stream cancelled because the associated put operation encountered an error.'
@@ -135,17 +135,6 @@ async function bodyOf(value, method, owner) {
     return { stream: value.stream() }
   }
   throw paramError(method, owner, 2, VALUE_TYPES)
-}
-
-function concat(chunks, total) {
-  if (chunks.length === 1) return chunks[0]
-  const out = new Uint8Array(total)
-  let at = 0
-  for (const c of chunks) {
-    out.set(c, at)
-    at += c.byteLength
-  }
-  return out
 }
 
 /**

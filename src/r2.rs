@@ -236,13 +236,7 @@ fn meta_json(m: &ObjectMeta, out: &mut String) {
   out.push_str("},\"httpMetadata\":{");
   let h = &m.http_metadata;
   let mut sep = "";
-  for (name, v) in [
-    ("contentType", &h.content_type),
-    ("contentLanguage", &h.content_language),
-    ("contentDisposition", &h.content_disposition),
-    ("contentEncoding", &h.content_encoding),
-    ("cacheControl", &h.cache_control),
-  ] {
+  for ((name, _), v) in r2::HTTP_TEXT_FIELDS.iter().zip(h.texts()) {
     if let Some(v) = v {
       let _ = write!(out, "{sep}\"{name}\":");
       push_json(out, v);

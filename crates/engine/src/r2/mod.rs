@@ -24,7 +24,7 @@ pub use md5::digest as md5_digest;
 pub use multipart::{validate_part_number, MultipartOptions, PartWriter, PreparedPart, UploadedPart};
 pub use object::{
   custom_metadata_size, format_http_date, parse_http_date, Checksums, CustomMetadata, HttpMetadata,
-  ObjectMeta,
+  ObjectMeta, HTTP_TEXT_FIELDS,
 };
 pub use range::{parse_range_header, ByteRange, RangeObject, RangeRequest};
 

@@ -15,7 +15,27 @@ pub struct HttpMetadata {
   pub cache_expiry: Option<f64>,
 }
 
+/// The text fields: `R2HTTPMetadata` name and the header carrying it.
+pub const HTTP_TEXT_FIELDS: [(&str, &str); 5] = [
+  ("contentType", "content-type"),
+  ("contentLanguage", "content-language"),
+  ("contentDisposition", "content-disposition"),
+  ("contentEncoding", "content-encoding"),
+  ("cacheControl", "cache-control"),
+];
+
 impl HttpMetadata {
+  /// The text fields' values, in `HTTP_TEXT_FIELDS` order.
+  pub fn texts(&self) -> [&Option<String>; 5] {
+    [
+      &self.content_type,
+      &self.content_language,
+      &self.content_disposition,
+      &self.content_encoding,
+      &self.cache_control,
+    ]
+  }
+
   /// workerd's `fromRequestHeaders`: the five content headers plus `Expires` (an HTTP date; one
   /// that does not parse is dropped).
   pub fn from_headers(
@@ -39,16 +59,9 @@ impl HttpMetadata {
   /// The headers `writeHttpMetadata` sets, as (name, value) pairs.
   pub fn headers(&self) -> Vec<(&'static str, String)> {
     let mut out = Vec::new();
-    let fields = [
-      ("content-type", &self.content_type),
-      ("content-language", &self.content_language),
-      ("content-disposition", &self.content_disposition),
-      ("content-encoding", &self.content_encoding),
-      ("cache-control", &self.cache_control),
-    ];
-    for (name, v) in fields {
+    for ((_, name), v) in HTTP_TEXT_FIELDS.iter().zip(self.texts()) {
       if let Some(v) = v {
-        out.push((name, v.clone()));
+        out.push((*name, v.clone()));
       }
     }
     if let Some(ms) = self.cache_expiry {
@@ -59,16 +72,9 @@ impl HttpMetadata {
 
   pub(crate) fn to_json(&self) -> String {
     let mut m = serde_json::Map::new();
-    let fields = [
-      ("contentType", &self.content_type),
-      ("contentLanguage", &self.content_language),
-      ("contentDisposition", &self.content_disposition),
-      ("contentEncoding", &self.content_encoding),
-      ("cacheControl", &self.cache_control),
-    ];
-    for (name, v) in fields {
+    for ((name, _), v) in HTTP_TEXT_FIELDS.iter().zip(self.texts()) {
       if let Some(v) = v {
-        m.insert(name.into(), Value::String(v.clone()));
+        m.insert((*name).into(), Value::String(v.clone()));
       }
     }
     if let Some(ms) = self.cache_expiry {
@@ -82,13 +88,13 @@ impl HttpMetadata {
       return Self::default();
     }
     let v: Value = serde_json::from_str(s).unwrap_or(Value::Null);
-    let text = |k: &str| v.get(k).and_then(Value::as_str).map(String::from);
+    let [t, l, d, e, c] = HTTP_TEXT_FIELDS.map(|(k, _)| v.get(k).and_then(Value::as_str).map(String::from));
     HttpMetadata {
-      content_type: text("contentType"),
-      content_language: text("contentLanguage"),
-      content_disposition: text("contentDisposition"),
-      content_encoding: text("contentEncoding"),
-      cache_control: text("cacheControl"),
+      content_type: t,
+      content_language: l,
+      content_disposition: d,
+      content_encoding: e,
+      cache_control: c,
       cache_expiry: v.get("cacheExpiry").and_then(Value::as_f64),
     }
   }
