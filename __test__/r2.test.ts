@@ -54,6 +54,15 @@ describe('reads of missing keys and preconditions', () => {
     expect(await (await b.get('k'))!.text()).toBe('first')
   })
 
+  it('5b: concurrent create-if-absent puts: exactly one wins', async () => {
+    const b = bucket({ persist: tempDir(), name: 'race' })
+    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => b.put('k', `v${i}`, { onlyIf: { etagDoesNotMatch: '*' } })))
+    const winners = results.filter((r) => r !== null)
+    expect(winners.length).toBe(1)
+    expect((await b.head('k'))!.etag).toBe(winners[0]!.etag)
+    await b.close()
+  })
+
   it('6: put with etagMatches on a missing key creates nothing', async () => {
     const b = bucket()
     expect(await b.put('no-key', 'v', { onlyIf: { etagMatches: 'anything' } })).toBeNull()
