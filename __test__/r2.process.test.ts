@@ -4,6 +4,7 @@
 import { spawn, spawnSync } from 'node:child_process'
 import { readdirSync } from 'node:fs'
 import { join } from 'node:path'
+import { Worker } from 'node:worker_threads'
 import { describe, expect, it } from 'vitest'
 import { expectAllSettle, native, tempDir } from './helpers'
 
@@ -85,6 +86,22 @@ describe('crash safety', () => {
     expect(await (await b.get('k'))!.text()).toBe('v')
     await b.close()
     expect(spawnSync(process.execPath, [CHILD, 'open', dir], { encoding: 'utf8' }).stdout.trim()).toBe('opened')
+  })
+})
+
+describe('worker threads', () => {
+  it('share the store of the main thread', async () => {
+    const dir = tempDir()
+    const b = new R2Bucket({ persist: dir, name: 'shared' })
+    await b.put('from-main', 'hello worker')
+    const worker = new Worker(join(import.meta.dirname, 'fixtures', 'r2-worker.mjs'), { workerData: { dir } })
+    const seen = await new Promise((resolve, reject) => {
+      worker.on('message', resolve)
+      worker.on('error', reject)
+    })
+    expect(seen).toBe('hello worker')
+    expect(await (await b.get('from-worker'))!.text()).toBe('hello main')
+    await b.close()
   })
 })
 
