@@ -440,7 +440,7 @@ impl R2Bucket {
   pub fn put_stream(&self, key: String, options: Option<PutOptionsJs>) -> Result<R2Writer> {
     let prepared = self.inner.prepare_put(&key, put_options(options), None).or_js()?;
     let w = self.inner.start_put(prepared).or_js()?;
-    Ok(R2Writer::new(Sink::Put(w)))
+    Ok(R2Writer::new(Sink::Put(Box::new(w))))
   }
 
   #[napi(catch_unwind, ts_return_type = "Promise<void>")]
@@ -528,7 +528,9 @@ impl R2Bucket {
       .inner
       .prepare_part(&key, &upload_id, part_number, ssec.as_ref(), None)
       .or_js()?;
-    Ok(R2Writer::new(Sink::Part(self.inner.start_part(p).or_js()?)))
+    Ok(R2Writer::new(Sink::Part(Box::new(
+      self.inner.start_part(p).or_js()?,
+    ))))
   }
 
   /// A whole part already in memory; resolves its etag.
@@ -621,8 +623,8 @@ impl R2Bucket {
 }
 
 enum Sink {
-  Put(r2::PutWriter),
-  Part(r2::PartWriter),
+  Put(Box<r2::PutWriter>),
+  Part(Box<r2::PartWriter>),
 }
 
 /// A body being written chunk by chunk. Dropped unfinished, it leaves nothing behind.

@@ -33,7 +33,7 @@ pub fn expected(given: &[(Algorithm, DigestInput)]) -> Result<Option<Expected>, 
     let algorithm = *algorithm;
     let digest = match input {
       DigestInput::Bytes(b) => {
-        if b.len() != algorithm.len() {
+        if b.len() != algorithm.digest_len() {
           return Err(R2Error::DigestBytes {
             algorithm,
             len: b.len(),
@@ -43,7 +43,7 @@ pub fn expected(given: &[(Algorithm, DigestInput)]) -> Result<Option<Expected>, 
       }
       DigestInput::Hex(h) => {
         // workerd counts the string's length in bytes of UTF-8.
-        if h.len() != algorithm.len() * 2 {
+        if h.len() != algorithm.digest_len() * 2 {
           return Err(R2Error::DigestHexLength {
             algorithm,
             len: h.len(),
@@ -58,7 +58,7 @@ pub fn expected(given: &[(Algorithm, DigestInput)]) -> Result<Option<Expected>, 
 }
 
 pub fn decode_hex(s: &str) -> Option<Vec<u8>> {
-  if s.len() % 2 != 0 {
+  if !s.len().is_multiple_of(2) {
     return None;
   }
   let nibble = |c: u8| match c {

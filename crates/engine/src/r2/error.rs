@@ -55,7 +55,7 @@ impl Algorithm {
   ];
 
   /// The digest length in bytes.
-  pub fn len(self) -> usize {
+  pub fn digest_len(self) -> usize {
     match self {
       Algorithm::Md5 => 16,
       Algorithm::Sha1 => 20,
@@ -263,10 +263,10 @@ impl fmt::Display for R2Error {
       Internal(a) => backend(f, *a, "We encountered an internal error. Please try again."),
       MultipleHashes => write!(f, "You cannot specify multiple hashing algorithms."),
       DigestBytes { algorithm, len } => {
-        write!(f, "{algorithm} is {} bytes, not {len}", algorithm.len())
+        write!(f, "{algorithm} is {} bytes, not {len}", algorithm.digest_len())
       }
       DigestHexLength { algorithm, len } => {
-        write!(f, "{algorithm} is {} hex characters, not {len}", algorithm.len() * 2)
+        write!(f, "{algorithm} is {} hex characters, not {len}", algorithm.digest_len() * 2)
       }
       DigestHexInvalid(algorithm) => write!(f, "Provided {algorithm} wasn't a valid hex string"),
       QuotedEtag(v) => write!(f, "Conditional ETag should not be wrapped in quotes ({v})."),

@@ -361,6 +361,9 @@ pub struct PreparedPut {
   clock: Clock,
 }
 
+/// A finished body: its MD5, checksums, blob and the store it lives in.
+type Finished = (Vec<u8>, Checksums, Vec<Segment>, Shared<R2Store>);
+
 /// The streaming half shared by puts and parts: hashes and writes a body to a new blob, created
 /// on the first non-empty chunk (empty objects have no file).
 pub(crate) struct Sink {
@@ -413,7 +416,7 @@ impl Sink {
   }
 
   /// Digests and the committed (not yet referenced) blob.
-  fn finish(self) -> Result<(Vec<u8>, Checksums, Vec<Segment>, Shared<R2Store>), R2Error> {
+  fn finish(self) -> Result<Finished, R2Error> {
     let (md5, checksums) = self.hasher.finish()?;
     let segments = match self.blob {
       Some(b) => {
