@@ -206,6 +206,17 @@ describe('put results', () => {
     }
   })
 
+  it('a put that fails cancels its stream with workerd\'s reason', async () => {
+    let reason: unknown
+    const s = new ReadableStream({ pull(c) { c.enqueue(new Uint8Array(1)) }, cancel(r) { reason = r } })
+    await rejects(bucket().put('x'.repeat(1025), s), Error, 'put: The specified object name is not valid. (10020)')
+    expect((reason as Error).message).toBe('Stream cancelled because the associated put operation encountered an error.')
+    const big = new ReadableStream({ pull(c) { c.enqueue(new Uint8Array(1)) }, cancel(r) { reason = r } })
+    reason = undefined
+    await rejects(bucket().put('k', big, { customMetadata: { k: 'x'.repeat(3000) } }), Error, 'put: Your metadata headers exceed the maximum allowed metadata size. (10012)')
+    expect(reason).toBeInstanceOf(Error)
+  })
+
   it('a stream that is not bytes, or that errors, stores nothing and leaves no file', async () => {
     const dir = tempDir()
     const b = bucket({ persist: dir, name: 'streams' })

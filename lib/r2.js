@@ -177,6 +177,11 @@ async function pump(stream, writer) {
   }
 }
 
+/** A stream value the failed call never started reading is cancelled, as workerd does. */
+function cancelUnread(value) {
+  if (isReadableStream(value) && !value.locked) value.cancel(new Error(PUT_CANCELLED)).catch(() => {})
+}
+
 function arrayBufferOf(b) {
   return b.byteOffset === 0 && b.byteLength === b.buffer.byteLength ? b.buffer : b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength)
 }
@@ -398,11 +403,11 @@ class R2MultipartUpload {
   }
 
   async uploadPart(partNumber, value, options) {
-    const n = int(partNumber)
-    const o = dict(options, 'uploadPart', 'R2MultipartUpload', 3, 'UploadPartOptions')
-    const ssecKey = digestOrKey(o.ssecKey, 'ssecKey', 'UploadPartOptions', 'ArrayBuffer or string')
-    const body = await bodyOf(value, 'uploadPart', 'R2MultipartUpload')
     try {
+      const n = int(partNumber)
+      const o = dict(options, 'uploadPart', 'R2MultipartUpload', 3, 'UploadPartOptions')
+      const ssecKey = digestOrKey(o.ssecKey, 'ssecKey', 'UploadPartOptions', 'ArrayBuffer or string')
+      const body = await bodyOf(value, 'uploadPart', 'R2MultipartUpload')
       let etag
       if (body.stream) {
         const writer = this.#native.uploadPartStream(this.key, this.uploadId, n, ssecKey)
@@ -413,6 +418,7 @@ class R2MultipartUpload {
       }
       return { partNumber: n, etag }
     } catch (e) {
+      cancelUnread(value)
       throw fromNative(e)
     }
   }
@@ -465,6 +471,7 @@ class R2Bucket {
 
   async get(key, options) {
     const o = dict(options, 'get', 'R2Bucket', 2, 'GetOptions')
+    const onlyIf = conditional(o.onlyIf, 'GetOptions')
     let range
     if (given(o.range)) {
       const r = o.range
@@ -475,7 +482,6 @@ class R2Bucket {
         range = { offset: num(r.offset), length: num(r.length), suffix: num(r.suffix) }
       }
     }
-    const onlyIf = conditional(o.onlyIf, 'GetOptions')
     const ssecKey = digestOrKey(o.ssecKey, 'ssecKey', 'GetOptions', 'ArrayBuffer or string')
     let r
     try {
@@ -490,30 +496,19 @@ class R2Bucket {
   }
 
   async put(key, value, options) {
-    const k = `${key}`
-    const o = dict(options, 'put', 'R2Bucket', 3, 'PutOptions')
-    let body
     try {
-      body = await bodyOf(value, 'put', 'R2Bucket')
-    } catch (e) {
-      if (isReadableStream(value)) value.cancel(new Error(PUT_CANCELLED)).catch(() => {})
-      throw e
-    }
-    try {
+      const k = `${key}`
+      const o = dict(options, 'put', 'R2Bucket', 3, 'PutOptions')
+      const body = await bodyOf(value, 'put', 'R2Bucket')
       const opts = putOptions(o)
       if (body.stream) {
-        let writer
-        try {
-          writer = this.#native.putStream(k, opts)
-        } catch (e) {
-          body.stream.cancel(new Error(PUT_CANCELLED)).catch(() => {})
-          throw e
-        }
+        const writer = this.#native.putStream(k, opts)
         await pump(body.stream, writer)
         return objectOf(await writer.finish())
       }
       return objectOf(await this.#native.put(k, body.bytes, opts))
     } catch (e) {
+      cancelUnread(value)
       throw fromNative(e)
     }
   }

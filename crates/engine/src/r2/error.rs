@@ -184,8 +184,6 @@ pub enum R2Error {
   PartNumber(f64),
   SsecFormat,
   SsecLength,
-  /// A part was given without a number or an etag.
-  PartShape,
   Storage(StorageError),
 }
 
@@ -325,10 +323,6 @@ impl fmt::Display for R2Error {
       ),
       SsecFormat => write!(f, "SSE-C Key has invalid format"),
       SsecLength => write!(f, "SSE-C Key must be 32 bytes in length"),
-      PartShape => write!(
-        f,
-        "Incorrect type for array element 0: the provided value is not of type 'R2UploadedPart'."
-      ),
       Storage(e) => write!(f, "{e}"),
     }
   }
@@ -370,7 +364,6 @@ impl BindingError for R2Error {
       UnsupportedInclude(_) => "EB_R2_INVALID_INCLUDE",
       PartNumber(_) => "EB_R2_INVALID_PART_NUMBER",
       SsecFormat | SsecLength => "EB_R2_INVALID_SSEC_KEY",
-      PartShape => "EB_R2_INVALID_PART_SHAPE",
       Storage(e) => e.code(),
     }
   }
@@ -385,8 +378,7 @@ impl BindingError for R2Error {
       | QuotedEtag(_)
       | SuffixWithOffset
       | SuffixWithLength
-      | PartNumber(_)
-      | PartShape => ErrorClass::TypeError,
+      | PartNumber(_) => ErrorClass::TypeError,
       RangeNegative { .. } | RangeNotInteger { .. } | UnsupportedInclude(_) => ErrorClass::RangeError,
       Storage(e) => e.class(),
       _ => ErrorClass::Error,
