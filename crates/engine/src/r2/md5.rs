@@ -31,11 +31,13 @@ fn compress(state: &mut [u32; 4], block: &[u8]) {
   macro_rules! f { ($a:ident, $b:ident, $c:ident, $d:ident, $i:expr, $s:expr) => {
     $a = step($d ^ ($b & ($c ^ $d)), $a, $b, m[$i], K[$i], $s);
   } }
+  // G's two halves are disjoint bits, so they can be added separately: only `b & d` waits for b.
   macro_rules! g { ($a:ident, $b:ident, $c:ident, $d:ident, $i:expr, $j:expr, $s:expr) => {
-    $a = step(($b & $d).wrapping_add($c & !$d), $a, $b, m[$j], K[$i], $s);
+    $a = step($b & $d, $a.wrapping_add($c & !$d), $b, m[$j], K[$i], $s);
   } }
+  // `c ^ d` first: one operation on the path from b.
   macro_rules! h { ($a:ident, $b:ident, $c:ident, $d:ident, $i:expr, $j:expr, $s:expr) => {
-    $a = step($b ^ $c ^ $d, $a, $b, m[$j], K[$i], $s);
+    $a = step($b ^ ($c ^ $d), $a, $b, m[$j], K[$i], $s);
   } }
   macro_rules! i { ($a:ident, $b:ident, $c:ident, $d:ident, $i:expr, $j:expr, $s:expr) => {
     $a = step($c ^ ($b | !$d), $a, $b, m[$j], K[$i], $s);
