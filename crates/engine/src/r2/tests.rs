@@ -495,3 +495,14 @@ fn list_matches_a_naive_model() {
     );
   }
 }
+
+#[test]
+fn handles_cross_threads_for_async_servers() {
+  fn send<T: Send>() {}
+  fn sync<T: Send + Sync>() {}
+  sync::<R2Bucket>();
+  send::<PutWriter>();
+  send::<PartWriter>();
+  send::<Body>();
+  send::<GetResult>();
+}
