@@ -7,6 +7,8 @@ mod error;
 mod kv;
 mod limits;
 mod r2;
+mod r2_stream;
+mod task;
 
 pub use clock::ManualClock;
 
