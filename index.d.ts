@@ -4,12 +4,15 @@
 
 export * from './types/common'
 export * from './types/kv'
+export * from './types/r2'
 export * from './types/server'
 import type { KvLimits } from './types/kv'
+import type { R2Limits } from './types/r2'
 
 /** The Cloudflare limits the bindings enforce, by binding. */
 export interface Limits {
   kv: KvLimits
+  r2: R2Limits
 }
 /** The Cloudflare limits the bindings enforce. */
 export declare function limits(): Limits

@@ -217,3 +217,30 @@ describe('config sources and variables', () => {
     await expect(startServer({ port: 0, host: 'not an address' })).rejects.toMatchObject({ code: 'EB_SERVER_LISTEN' })
   })
 })
+
+describe('{ env } with R2', () => {
+  it('an R2Bucket is served as a storage bucket of its name, objects kept as <bucket>/<key>', async () => {
+    const files = new native.R2Bucket()
+    await files.put('avatars/a.txt', 'seeded')
+    await using server = await startServer({ port: 0, env: { avatars: files, SERVICE_KEY } })
+    const h = { 'X-EdgeBase-Service-Key': SERVICE_KEY }
+    expect(await (await fetch(`${server.url}/api/storage/avatars/a.txt`, { headers: h })).text()).toBe('seeded')
+    const form = new FormData()
+    form.append('file', new Blob(['uploaded']))
+    form.append('key', 'b.txt')
+    expect((await fetch(`${server.url}/api/storage/avatars/upload`, { method: 'POST', headers: h, body: form })).status).toBe(201)
+    expect(await (await files.get('avatars/b.txt'))!.text()).toBe('uploaded')
+    const missing = await startServer({ port: 0, env: {}, config: { storage: { buckets: { up: {} } } } }).catch((e) => e)
+    expect(missing.message).toBe("Invalid EdgeBase config: storage.buckets.up.binding 'STORAGE' is not an R2Bucket in env")
+  })
+
+  it('a server with persist and an R2Bucket on the same directory share the store', async () => {
+    const dir = tempDir()
+    const server = await startServer({ port: 0, persist: dir, config: { storage: { buckets: { up: {} } } }, vars: { SERVICE_KEY }, devVars: false })
+    const r2 = new native.R2Bucket({ persist: dir, name: 'STORAGE' })
+    await r2.put('up/from-class.txt', 'hi')
+    expect(await (await fetch(`${server.url}/api/storage/up/from-class.txt`, { headers: { 'X-EdgeBase-Service-Key': SERVICE_KEY } })).text()).toBe('hi')
+    await server.close()
+    await r2.close()
+  })
+})

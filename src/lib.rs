@@ -6,7 +6,10 @@ mod clock;
 mod error;
 mod kv;
 mod limits;
+mod r2;
+mod r2_stream;
 mod server;
+mod task;
 
 pub use clock::ManualClock;
 

@@ -15,8 +15,19 @@ pub struct KvLimits {
 }
 
 #[napi(object)]
+pub struct R2Limits {
+  pub max_key_bytes: u32,
+  pub max_object_bytes: f64,
+  pub max_custom_metadata_bytes: u32,
+  pub max_list_keys: u32,
+  pub max_part_number: u32,
+  pub min_part_bytes: u32,
+}
+
+#[napi(object)]
 pub struct Limits {
   pub kv: KvLimits,
+  pub r2: R2Limits,
 }
 
 #[napi]
@@ -31,6 +42,17 @@ pub fn limits() -> Limits {
       min_cache_ttl_secs: MIN_CACHE_TTL_SECS as u32,
       max_list_keys: MAX_LIST_KEYS as u32,
       max_bulk_keys: MAX_BULK_KEYS as u32,
+    },
+    r2: {
+      use limits::r2::*;
+      R2Limits {
+        max_key_bytes: MAX_KEY_BYTES as u32,
+        max_object_bytes: MAX_OBJECT_BYTES as f64,
+        max_custom_metadata_bytes: MAX_CUSTOM_METADATA_BYTES as u32,
+        max_list_keys: MAX_LIST_KEYS as u32,
+        max_part_number: MAX_PART_NUMBER,
+        min_part_bytes: MIN_PART_BYTES as u32,
+      }
     },
   }
 }

@@ -4,6 +4,7 @@
 
 use crate::error::OrJs;
 use crate::kv::KvNamespace;
+use crate::r2::R2Bucket;
 use edgebase_server::server::{prepare, ConfigSource, Options, Running};
 use edgebase_server::Bindings;
 use napi::bindgen_prelude::*;
@@ -45,6 +46,11 @@ impl ServerEnv {
   #[napi]
   pub fn add_kv(&self, binding: String, kv: &KvNamespace) {
     self.lock().kv.insert(binding, kv.inner.clone());
+  }
+
+  #[napi]
+  pub fn add_r2(&self, binding: String, bucket: &R2Bucket) {
+    self.lock().r2.insert(binding, bucket.inner.clone());
   }
 
   fn lock(&self) -> std::sync::MutexGuard<'_, Bindings> {

@@ -2,30 +2,45 @@
 //! over with `startServer({ env })`, or what the server opens itself under `persist` (or in
 //! memory). `Stores` resolves each declared resource name of the config to its store.
 
-use crate::config::{Config, Resource};
+use crate::config::{Bucket, Config, Resource};
 use crate::error::ServerError;
 use edgebase_engine::kv::KvNamespace;
-use edgebase_engine::Clock;
+use edgebase_engine::r2::{BucketOptions, R2Bucket};
+use edgebase_engine::{BindingError, Clock};
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
+
+/// The binding EdgeBase keeps every storage bucket in (as `<bucket>/<key>`), unless a bucket
+/// names its own.
+pub const STORAGE_BINDING: &str = "STORAGE";
+/// The internal KV namespace of multipart part tracking (EdgeBase keeps it in its own KV).
+pub const INTERNAL_KV: &str = "EDGEBASE_INTERNAL";
 
 /// Stores by binding name.
 #[derive(Clone, Default)]
 pub struct Bindings {
   pub kv: HashMap<String, Arc<KvNamespace>>,
+  pub r2: HashMap<String, Arc<R2Bucket>>,
 }
 
 impl Bindings {
   /// A config serving every binding under its own name (`startServer({ env })` without a
-  /// config).
+  /// config); an R2 bucket becomes a storage bucket of that name kept in that binding.
   pub fn derive_config(&self) -> Result<Config, ServerError> {
     let mut c = Config::default();
+    let res = |name: &String| Resource {
+      binding: name.clone(),
+    };
     for name in self.kv.keys() {
-      c.kv.insert(
+      c.kv.insert(name.clone(), res(name));
+    }
+    for name in self.r2.keys() {
+      c.buckets.insert(
         name.clone(),
-        Resource {
-          binding: name.clone(),
+        Bucket {
+          binding: Some(name.clone()),
+          ..Bucket::default()
         },
       );
     }
@@ -37,6 +52,10 @@ impl Bindings {
 #[derive(Default)]
 pub struct Stores {
   pub kv: HashMap<String, Arc<KvNamespace>>,
+  /// Storage buckets: the R2 binding each lives in.
+  pub buckets: HashMap<String, Arc<R2Bucket>>,
+  /// Multipart part tracking.
+  pub internal: Option<Arc<KvNamespace>>,
   /// What this server opened itself (and so closes when it stops).
   opened: Bindings,
 }
@@ -47,40 +66,91 @@ pub enum Source<'a> {
   Open { persist: Option<&'a Path> },
 }
 
-fn store_error(what: String) -> impl FnOnce(edgebase_engine::kv::KvError) -> ServerError {
+fn store_error<E: BindingError>(what: String) -> impl FnOnce(E) -> ServerError {
   move |e| ServerError::Store {
     what,
     source: Box::new(e),
   }
 }
 
+/// The store of `binding` for the resource at `field`: from `env`, from what this server already
+/// opened, or newly opened by `open`.
+fn resolve<T, E: BindingError>(
+  source: &Source,
+  from_env: impl Fn(&Bindings) -> Option<&Arc<T>>,
+  opened: &mut HashMap<String, Arc<T>>,
+  binding: &str,
+  field: &str,
+  kind: &str,
+  what: String,
+  open: impl FnOnce(Option<&Path>) -> Result<T, E>,
+) -> Result<Arc<T>, ServerError> {
+  match source {
+    Source::Env(env) => from_env(env)
+      .cloned()
+      .ok_or_else(|| ServerError::config(field, format!("'{binding}' is not a{kind} in env"))),
+    Source::Open { persist } => match opened.get(binding) {
+      Some(s) => Ok(s.clone()),
+      None => {
+        let s = Arc::new(open(*persist).map_err(store_error(what))?);
+        opened.insert(binding.to_string(), s.clone());
+        Ok(s)
+      }
+    },
+  }
+}
+
 impl Stores {
   pub fn open(config: &Config, source: &Source) -> Result<Stores, ServerError> {
     let mut s = Stores::default();
+    let clock = || Clock::System;
     for (name, r) in &config.kv {
-      let store = match source {
-        Source::Env(env) => env.kv.get(&r.binding).cloned().ok_or_else(|| {
-          ServerError::config(
-            format!("kv.{name}.binding"),
-            format!("'{}' is not a KVNamespace in env", r.binding),
-          )
-        })?,
-        Source::Open { persist } => match s.opened.kv.get(&r.binding) {
-          Some(kv) => kv.clone(),
-          None => {
-            let what = format!("KV namespace '{name}' (binding {})", r.binding);
-            let kv = match persist {
-              Some(dir) => KvNamespace::persistent(dir, &r.binding, Clock::System),
-              None => KvNamespace::in_memory(&r.binding, Clock::System),
-            }
-            .map_err(store_error(what))?;
-            let kv = Arc::new(kv);
-            s.opened.kv.insert(r.binding.clone(), kv.clone());
-            kv
-          }
+      let b = &r.binding;
+      let kv = resolve(
+        source,
+        |e| e.kv.get(b),
+        &mut s.opened.kv,
+        b,
+        &format!("kv.{name}.binding"),
+        " KVNamespace",
+        format!("KV namespace '{name}' (binding {b})"),
+        |p| match p {
+          Some(dir) => KvNamespace::persistent(dir, b, clock()),
+          None => KvNamespace::in_memory(b, clock()),
         },
+      )?;
+      s.kv.insert(name.clone(), kv);
+    }
+    for (name, bucket) in &config.buckets {
+      let b = bucket.binding.as_deref().unwrap_or(STORAGE_BINDING);
+      let r2 = resolve(
+        source,
+        |e| e.r2.get(b),
+        &mut s.opened.r2,
+        b,
+        &format!("storage.buckets.{name}.binding"),
+        "n R2Bucket",
+        format!("R2 bucket {b} (storage bucket '{name}')"),
+        |p| match p {
+          Some(dir) => R2Bucket::persistent(dir, b, clock(), BucketOptions::default()),
+          None => R2Bucket::in_memory(b, clock(), BucketOptions::default()),
+        },
+      )?;
+      s.buckets.insert(name.clone(), r2);
+    }
+    if !config.buckets.is_empty() {
+      let persist = match source {
+        Source::Open { persist } => *persist,
+        Source::Env(_) => None,
       };
-      s.kv.insert(name.clone(), store);
+      let kv = match persist {
+        Some(dir) => KvNamespace::persistent(dir, INTERNAL_KV, clock()),
+        None => KvNamespace::in_memory(INTERNAL_KV, clock()),
+      }
+      .map_err(store_error("the internal KV namespace".into()))?;
+      let kv = Arc::new(kv);
+      s.opened.kv.insert(INTERNAL_KV.into(), kv.clone());
+      s.internal = Some(kv);
     }
     Ok(s)
   }
@@ -88,8 +158,8 @@ impl Stores {
   /// Releases the stores this server opened (blocking until queued writes are durable); stores
   /// handed over in `env` stay open for their owner.
   pub fn close(&self) {
-    for kv in self.opened.kv.values() {
-      kv.close();
-    }
+    let o = &self.opened;
+    o.kv.values().for_each(|s| s.close());
+    o.r2.values().for_each(|s| s.close());
   }
 }

@@ -3,6 +3,7 @@
 
 pub(crate) mod body;
 mod kv;
+mod storage;
 
 pub use body::is_json_content_type;
 
@@ -13,7 +14,7 @@ use crate::time;
 use axum::extract::Request;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{any, get, post};
 use axum::Router;
 use std::sync::Arc;
 
@@ -24,6 +25,7 @@ pub fn router(app: Arc<App>) -> Router {
     .route("/", get(root))
     .route("/api/health", get(health))
     .route("/api/kv/{namespace}", post(kv::handle))
+    .route("/api/storage/{*rest}", any(storage::handle))
     .fallback(not_found)
     .method_not_allowed_fallback(not_found)
     .with_state(app)
