@@ -1,0 +1,206 @@
+//! One database file (or memory) and the order its calls run in.
+//!
+//! Calls on one database run one at a time in submission order, like D1. A call submitted while
+//! nothing is queued runs at once on the caller's thread: a point query costs a few microseconds
+//! there, less than a hop to another thread. It gets a small time budget and never waits for a
+//! lock; if it would (a long aggregate, a big batch, another process writing), it is rolled back
+//! without effects and queued for the database's worker thread, which runs it to completion
+//! (waiting up to the busy timeout for locks). A statement that once ran out of budget goes
+//! straight to the worker from then on.
+
+use super::conn::{Conn, Fail, Mode};
+use super::error::D1Error;
+use super::{ExecResult, QueryResult, Value};
+use crate::error::StorageError;
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{mpsc, Arc, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+use tokio::sync::oneshot;
+
+/// How long a call may hold the caller's (JS) thread before it is moved to the worker.
+const INLINE_BUDGET: Duration = Duration::from_millis(1);
+/// Statements remembered as too slow to run inline; forgotten all at once when full.
+const MAX_SLOW: usize = 1024;
+
+/// A call on the database.
+pub enum Work {
+  /// `first`/`all`/`run`/`raw` of one prepared statement (which may hold several statements).
+  Query {
+    sql: String,
+    params: Vec<Value>,
+  },
+  Batch(Vec<(String, Vec<Value>)>),
+  Exec(String),
+  Dump,
+}
+
+/// What a call produced, with the session bookmark after it.
+pub enum Output {
+  Query(QueryResult),
+  Batch(Vec<QueryResult>),
+  Exec(ExecResult),
+  Dump(Vec<u8>),
+}
+
+pub struct Done {
+  pub output: Output,
+  pub bookmark: String,
+}
+
+pub type Reply = Result<Done, D1Error>;
+
+/// A call either finished on the caller's thread or was queued.
+pub enum Submitted {
+  Ready(Reply),
+  Pending(oneshot::Receiver<Reply>),
+}
+
+struct Job {
+  work: Work,
+  reply: oneshot::Sender<Reply>,
+}
+
+struct Core {
+  conn: Mutex<Conn>,
+  /// Jobs queued or running on the worker.
+  queued: AtomicUsize,
+  slow: Mutex<HashSet<String>>,
+}
+
+impl Core {
+  fn conn(&self) -> MutexGuard<'_, Conn> {
+    // A panic cannot leave the connection half-updated in a way later calls would misread.
+    self.conn.lock().unwrap_or_else(|p| p.into_inner())
+  }
+
+  fn perform(conn: &mut Conn, work: &Work, mode: Mode) -> Result<Done, Fail> {
+    let output = match work {
+      Work::Query { sql, params } => Output::Query(conn.query(sql, params, mode)?),
+      Work::Batch(stmts) => Output::Batch(conn.batch(stmts, mode)?),
+      Work::Exec(sql) => Output::Exec(conn.exec(sql, mode)?),
+      Work::Dump => Output::Dump(conn.dump()?),
+    };
+    Ok(Done {
+      output,
+      bookmark: conn.bookmark(),
+    })
+  }
+}
+
+pub struct D1Store {
+  core: Arc<Core>,
+  path: Option<PathBuf>,
+  queue: Option<mpsc::Sender<Job>>,
+  worker: Option<JoinHandle<()>>,
+}
+
+impl D1Store {
+  pub fn open_file(path: &Path) -> Result<Self, StorageError> {
+    Self::start(Conn::open(Some(path))?, Some(path.into()))
+  }
+
+  pub fn open_in_memory() -> Result<Self, StorageError> {
+    Self::start(Conn::open(None)?, None)
+  }
+
+  fn start(conn: Conn, path: Option<PathBuf>) -> Result<Self, StorageError> {
+    let core = Arc::new(Core {
+      conn: Mutex::new(conn),
+      queued: AtomicUsize::new(0),
+      slow: Mutex::new(HashSet::new()),
+    });
+    let (queue, rx) = mpsc::channel::<Job>();
+    let worker = {
+      let core = core.clone();
+      std::thread::Builder::new()
+        .name("edgebase-d1".into())
+        .spawn(move || {
+          for job in rx {
+            let reply = {
+              let mut conn = core.conn();
+              Core::perform(&mut conn, &job.work, Mode::Worker)
+            };
+            core.queued.fetch_sub(1, Ordering::AcqRel);
+            let _ = job.reply.send(reply.map_err(|f| match f {
+              Fail::D1(e) => e,
+              Fail::Retry { .. } => D1Error::sql("interrupted"),
+            }));
+          }
+        })?
+    };
+    Ok(D1Store {
+      core,
+      path,
+      queue: Some(queue),
+      worker: Some(worker),
+    })
+  }
+
+  pub fn path(&self) -> Option<&Path> {
+    self.path.as_deref()
+  }
+
+  /// Runs `work` now if nothing is queued and it fits the inline budget; queues it otherwise.
+  pub fn submit(&self, work: Work) -> Submitted {
+    if self.may_run_inline(&work) && self.core.queued.load(Ordering::Acquire) == 0 {
+      if let Ok(mut conn) = self.core.conn.try_lock() {
+        let deadline = Instant::now() + INLINE_BUDGET;
+        match Core::perform(&mut conn, &work, Mode::Inline(deadline)) {
+          Ok(done) => return Submitted::Ready(Ok(done)),
+          Err(Fail::D1(e)) => return Submitted::Ready(Err(e)),
+          Err(Fail::Retry { slow }) => {
+            if slow {
+              self.remember_slow(&work);
+            }
+          }
+        }
+      }
+    }
+    self.enqueue(work)
+  }
+
+  fn may_run_inline(&self, work: &Work) -> bool {
+    match work {
+      Work::Query { sql, .. } => !self.core.slow.lock().map(|s| s.contains(sql)).unwrap_or(true),
+      Work::Batch(_) | Work::Exec(_) => true,
+      Work::Dump => false,
+    }
+  }
+
+  fn remember_slow(&self, work: &Work) {
+    if let Work::Query { sql, .. } = work {
+      if let Ok(mut slow) = self.core.slow.lock() {
+        if slow.len() >= MAX_SLOW {
+          slow.clear();
+        }
+        slow.insert(sql.clone());
+      }
+    }
+  }
+
+  fn enqueue(&self, work: Work) -> Submitted {
+    let (reply, rx) = oneshot::channel();
+    self.core.queued.fetch_add(1, Ordering::AcqRel);
+    let queue = self.queue.as_ref().expect("queue lives until drop");
+    if let Err(mpsc::SendError(job)) = queue.send(Job { work, reply }) {
+      self.core.queued.fetch_sub(1, Ordering::AcqRel);
+      let _ = job.reply.send(Err(D1Error::Storage(StorageError::engine(
+        "the D1 worker thread stopped",
+      ))));
+    }
+    Submitted::Pending(rx)
+  }
+}
+
+impl Drop for D1Store {
+  /// Queued calls finish before the file closes.
+  fn drop(&mut self) {
+    drop(self.queue.take());
+    if let Some(w) = self.worker.take() {
+      let _ = w.join();
+    }
+  }
+}
