@@ -9,6 +9,22 @@
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
+export declare class D1DatabaseNative {
+  constructor(options?: D1Options | undefined | null)
+  /** One prepared statement's execution (`first`, `all`, `run`, `raw`). */
+  query(sql: string, params: Array<Param>): Answer
+  batch(statements: Array<D1Statement>): Answer
+  exec(sql: string): Answer
+  dump(): Answer
+  /** Releases the file once no other handle in the process uses it; queued calls finish first. */
+  close(): Promise<undefined>
+  get isOpen(): boolean
+  get name(): string
+  /** The database file, when persisted. */
+  get path(): string | null
+}
+export type D1Database = D1DatabaseNative
+
 export declare class KVNamespaceNative {
   constructor(options?: KvOptions | undefined | null, clock?: ManualClock | undefined | null)
   /** Reads on the calling thread: a cached redb read is cheaper than a hop to another thread. */
@@ -40,6 +56,60 @@ export declare class ManualClock {
   set(ms: number): void
 }
 
+export interface D1Limits {
+  maxBoundParameters: number
+  maxSqlBytes: number
+  maxColumns: number
+  maxValueBytes: number
+  maxLikePatternBytes: number
+  maxCompoundSelect: number
+  maxExprDepth: number
+  maxFunctionArgs: number
+  maxTriggerDepth: number
+  busyTimeoutMs: number
+}
+
+export interface D1MetaJs {
+  duration: number
+  changes: number
+  last_row_id: number
+  changed_db: boolean
+  size_after: number
+  rows_read: number
+  rows_written: number
+}
+
+export interface D1Options {
+  /** Directory of persisted stores; omitted = in-memory, private to this object. */
+  persist?: string
+  /** The database's name (file `<persist>/d1/<name>.sqlite`); default `"default"`. */
+  name?: string
+}
+
+/** One call's outcome with the bookmark after it (for sessions). */
+export interface D1Outcome {
+  /** `query`: one result; `batch`: one per statement. */
+  results: Array<D1QueryOut>
+  /** `exec`: lines executed and their total duration. */
+  count?: number
+  duration?: number
+  /** `dump`: the database file's bytes. */
+  bytes?: Uint8Array
+  bookmark: string
+}
+
+export interface D1QueryOut {
+  columns: Array<string>
+  /** Row-major: `columns.length` values per row. */
+  values: Array<number | string | null | Uint8Array>
+  meta: D1MetaJs
+}
+
+export interface D1Statement {
+  sql: string
+  params: Array<number | string | null | Uint8Array>
+}
+
 export interface KvLimits {
   maxKeyBytes: number
   maxValueBytes: number
@@ -61,6 +131,7 @@ export declare function limits(): Limits
 
 export interface Limits {
   kv: KvLimits
+  d1: D1Limits
 }
 
 export interface ListPageJs {

@@ -835,6 +835,8 @@ function __napiStampBindingTarget(exportsObject, target) {
 // linked import resolves to `undefined`.
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
+module.exports.D1DatabaseNative = nativeBinding.D1DatabaseNative
+module.exports.D1Database = nativeBinding.D1Database
 module.exports.KVNamespaceNative = nativeBinding.KVNamespaceNative
 module.exports.KvNamespace = nativeBinding.KvNamespace
 module.exports.ManualClock = nativeBinding.ManualClock

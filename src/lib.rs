@@ -3,6 +3,7 @@
 //! results and errors. No storage decisions live here; `index.js` holds the Web-facing shim.
 
 mod clock;
+mod d1;
 mod error;
 mod kv;
 mod limits;

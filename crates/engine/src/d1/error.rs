@@ -1,6 +1,6 @@
 //! D1 errors. `Display` is the exact `error.message` a Worker sees.
 
-use crate::error::{BindingError, StorageError};
+use crate::error::{BindingError, ErrorClass, StorageError};
 use std::fmt;
 
 /// Transactions are the JS API's job in D1 (workerd's SQL layer words it for Durable Objects).
@@ -80,6 +80,13 @@ impl BindingError for D1Error {
       D1Error::Exec { .. } => "EB_D1_EXEC_ERROR",
       D1Error::Dump(_) => "EB_D1_DUMP_ERROR",
       D1Error::Storage(e) => e.code(),
+    }
+  }
+
+  fn class(&self) -> ErrorClass {
+    match self {
+      D1Error::Storage(e) => e.class(),
+      _ => ErrorClass::Error,
     }
   }
 }

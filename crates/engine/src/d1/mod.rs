@@ -97,7 +97,7 @@ pub struct D1Database {
 
 impl D1Database {
   /// An in-memory database private to this handle.
-  pub fn in_memory(name: &str) -> Result<Self, D1Error> {
+  pub fn in_memory(name: &str) -> Result<Self, StorageError> {
     Ok(Self::with_store(
       name,
       Shared::private(D1Store::open_in_memory()?),
@@ -105,7 +105,7 @@ impl D1Database {
   }
 
   /// `<dir>/d1/<name>.sqlite`, shared with every other handle on that file in this process.
-  pub fn persistent(dir: &Path, name: &str) -> Result<Self, D1Error> {
+  pub fn persistent(dir: &Path, name: &str) -> Result<Self, StorageError> {
     let path = persist::store_path(dir, "d1", KIND, name, ".sqlite")?;
     let store = OPEN.get_or_open(&path, D1Store::open_file)?;
     Ok(Self::with_store(name, store))
