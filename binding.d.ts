@@ -12,8 +12,8 @@ export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-was
 export declare class D1DatabaseNative {
   constructor(options?: D1Options | undefined | null)
   /** One prepared statement's execution (`first`, `all`, `run`, `raw`). */
-  query(sql: string, params: Array<Param>): Answer
-  batch(statements: Array<D1Statement>): Answer
+  query(sql: string, params: Array<Param>, bookmark?: boolean | undefined | null): Answer
+  batch(statements: Array<D1Statement>, bookmark?: boolean | undefined | null): Answer
   exec(sql: string): Answer
   dump(): Answer
   /** Releases the file once no other handle in the process uses it; queued calls finish first. */
@@ -69,40 +69,11 @@ export interface D1Limits {
   busyTimeoutMs: number
 }
 
-export interface D1MetaJs {
-  duration: number
-  changes: number
-  last_row_id: number
-  changed_db: boolean
-  size_after: number
-  rows_read: number
-  rows_written: number
-}
-
 export interface D1Options {
   /** Directory of persisted stores; omitted = in-memory, private to this object. */
   persist?: string
   /** The database's name (file `<persist>/d1/<name>.sqlite`); default `"default"`. */
   name?: string
-}
-
-/** One call's outcome with the bookmark after it (for sessions). */
-export interface D1Outcome {
-  /** `query`: one result; `batch`: one per statement. */
-  results: Array<D1QueryOut>
-  /** `exec`: lines executed and their total duration. */
-  count?: number
-  duration?: number
-  /** `dump`: the database file's bytes. */
-  bytes?: Uint8Array
-  bookmark: string
-}
-
-export interface D1QueryOut {
-  columns: Array<string>
-  /** Row-major: `columns.length` values per row. */
-  values: Array<number | string | null | Uint8Array>
-  meta: D1MetaJs
 }
 
 export interface D1Statement {

@@ -57,16 +57,22 @@ function cell(v) {
   return typeof v === 'object' && v !== null ? Array.from(v) : v
 }
 
+// A native result is `[columns, values (row-major), meta]`, meta a Float64Array of
+// [duration, changes, last_row_id, changed_db, size_after, rows_read, rows_written].
+const COLUMNS = 0
+const VALUES = 1
+const META = 2
+
 function meta(m) {
   return {
     served_by: SERVED_BY,
-    duration: m.duration,
-    changes: m.changes,
-    last_row_id: m.last_row_id,
-    changed_db: m.changed_db,
-    size_after: m.size_after,
-    rows_read: m.rows_read,
-    rows_written: m.rows_written,
+    duration: m[0],
+    changes: m[1],
+    last_row_id: m[2],
+    changed_db: m[3] !== 0,
+    size_after: m[4],
+    rows_read: m[5],
+    rows_written: m[6],
   }
 }
 
@@ -81,23 +87,25 @@ function rowObject(columns, values, i) {
 }
 
 function rowCount(r) {
-  return r.columns.length === 0 ? 0 : r.values.length / r.columns.length
+  return r[COLUMNS].length === 0 ? 0 : r[VALUES].length / r[COLUMNS].length
 }
 
 function toResult(r) {
   const count = rowCount(r)
   const results = new Array(count)
-  for (let i = 0; i < count; i++) results[i] = rowObject(r.columns, r.values, i)
-  return { success: true, meta: meta(r.meta), results }
+  for (let i = 0; i < count; i++) results[i] = rowObject(r[COLUMNS], r[VALUES], i)
+  return { success: true, meta: meta(r[META]), results }
 }
 
 function toRaw(r, columnNames) {
-  const n = r.columns.length
+  const columns = r[COLUMNS]
+  const values = r[VALUES]
+  const n = columns.length
   const count = rowCount(r)
-  const out = columnNames ? [r.columns.slice()] : []
+  const out = columnNames ? [columns] : []
   for (let i = 0; i < count; i++) {
     const row = new Array(n)
-    for (let j = 0; j < n; j++) row[j] = cell(r.values[i * n + j])
+    for (let j = 0; j < n; j++) row[j] = cell(values[i * n + j])
     out.push(row)
   }
   return out
@@ -127,8 +135,9 @@ class Runner {
     this.#order = order
   }
 
+  /** `outcome` is `[bookmark | null, ...payload]`. */
   #done(outcome) {
-    if (this.#session) this.#session[RUN](outcome.bookmark)
+    if (this.#session) this.#session[RUN](outcome[0])
     return outcome
   }
 
@@ -162,14 +171,14 @@ class Runner {
   }
 
   async query(statement, params) {
-    const outcome = await this.#settle(() => this.#native.query(String(statement), params))
-    return outcome.results[0]
+    const outcome = await this.#settle(() => this.#native.query(String(statement), params, this.#session !== null))
+    return outcome[1]
   }
 
   async batch(statements) {
     const list = statements.map((s) => ({ sql: String(s.statement), params: s[NATIVE_PARAMS] ? s[NATIVE_PARAMS]() : toNative(s.params || []) }))
-    const outcome = await this.#settle(() => this.#native.batch(list))
-    return outcome.results.map(toResult)
+    const outcome = await this.#settle(() => this.#native.batch(list, this.#session !== null))
+    return outcome.slice(1).map(toResult)
   }
 
   async exec(query) {
@@ -203,7 +212,7 @@ class D1PreparedStatement {
   async first(colName) {
     const r = await this.#runner.query(this.statement, this[NATIVE_PARAMS]())
     if (rowCount(r) === 0) return null
-    const first = rowObject(r.columns, r.values, 0)
+    const first = rowObject(r[COLUMNS], r[VALUES], 0)
     if (colName !== undefined) {
       if (first?.[colName] === undefined) {
         throw new Error(`D1_COLUMN_NOTFOUND: Column not found (${colName})`, { cause: new Error('Column not found') })
@@ -292,7 +301,7 @@ class D1Database {
   async exec(query) {
     query.trim() // a non-string rejects with workerd's TypeError
     const outcome = await this.#runner.exec(query)
-    return { count: outcome.count, duration: outcome.duration }
+    return { count: outcome[1], duration: outcome[2] }
   }
 
   withSession(constraintOrBookmark) {
@@ -303,7 +312,7 @@ class D1Database {
 
   /** The database file's bytes: a consistent snapshot (production only has this for alpha databases). */
   async dump() {
-    const { bytes } = await this.#runner.dump()
+    const bytes = (await this.#runner.dump())[1]
     return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes.buffer : bytes.slice().buffer
   }
 

@@ -50,98 +50,129 @@ fn params(p: Vec<Param>) -> Vec<Value> {
   p.into_iter().map(|p| p.0).collect()
 }
 
+/// A Uint8Array over a fresh copy of `bytes` (no finalizer to wait for).
+unsafe fn bytes_copy(env: sys::napi_env, bytes: &[u8]) -> Result<sys::napi_value> {
+  let mut data = std::ptr::null_mut();
+  let mut buffer = std::ptr::null_mut();
+  check(sys::napi_create_arraybuffer(
+    env,
+    bytes.len(),
+    &mut data,
+    &mut buffer,
+  ))?;
+  if !bytes.is_empty() {
+    std::ptr::copy_nonoverlapping(bytes.as_ptr(), data as *mut u8, bytes.len());
+  }
+  let mut view = std::ptr::null_mut();
+  check(sys::napi_create_typedarray(
+    env,
+    sys::TypedarrayType::uint8_array,
+    bytes.len(),
+    buffer,
+    0,
+    &mut view,
+  ))?;
+  Ok(view)
+}
+
+/// A Float64Array holding `values` (copied).
+unsafe fn f64_copy(env: sys::napi_env, values: &[f64]) -> Result<sys::napi_value> {
+  let mut data = std::ptr::null_mut();
+  let mut buffer = std::ptr::null_mut();
+  let len = std::mem::size_of_val(values);
+  check(sys::napi_create_arraybuffer(env, len, &mut data, &mut buffer))?;
+  std::ptr::copy_nonoverlapping(values.as_ptr(), data as *mut f64, values.len());
+  let mut view = std::ptr::null_mut();
+  check(sys::napi_create_typedarray(
+    env,
+    sys::TypedarrayType::float64_array,
+    values.len(),
+    buffer,
+    0,
+    &mut view,
+  ))?;
+  Ok(view)
+}
+
+fn check(status: sys::napi_status) -> Result<()> {
+  if status == sys::Status::napi_ok {
+    Ok(())
+  } else {
+    Err(napi::Error::from_reason("could not create a JavaScript value"))
+  }
+}
+
+unsafe fn array(env: sys::napi_env, items: Vec<sys::napi_value>) -> Result<sys::napi_value> {
+  let mut arr = std::ptr::null_mut();
+  check(sys::napi_create_array_with_length(env, items.len(), &mut arr))?;
+  for (i, v) in items.into_iter().enumerate() {
+    check(sys::napi_set_element(env, arr, i as u32, v))?;
+  }
+  Ok(arr)
+}
+
 /// A result value: numbers (INTEGER loses precision past 2^53, as in workerd), strings, null,
 /// or bytes (a `Uint8Array` the JS layer turns into a plain array).
-pub struct Cell(Value);
+unsafe fn cell(env: sys::napi_env, v: Value) -> Result<sys::napi_value> {
+  match v {
+    Value::Null => Null::to_napi_value(env, Null),
+    Value::Integer(n) => f64::to_napi_value(env, n as f64),
+    Value::Real(x) => f64::to_napi_value(env, x),
+    Value::Text(s) => String::to_napi_value(env, s),
+    Value::Blob(b) => bytes_copy(env, &b),
+  }
+}
 
-impl ToNapiValue for Cell {
+/// `[columns, values (row-major), meta]`, meta being a Float64Array of
+/// `[duration, changes, last_row_id, changed_db, size_after, rows_read, rows_written]`.
+unsafe fn query_result(env: sys::napi_env, r: d1::QueryResult) -> Result<sys::napi_value> {
+  let m = r.meta;
+  let meta = [
+    m.duration,
+    m.changes as f64,
+    m.last_row_id as f64,
+    if m.changed_db { 1.0 } else { 0.0 },
+    m.size_after as f64,
+    m.rows_read as f64,
+    m.rows_written as f64,
+  ];
+  let columns = Vec::<String>::to_napi_value(env, r.columns)?;
+  let mut values = Vec::with_capacity(r.values.len());
+  for v in r.values {
+    values.push(cell(env, v)?);
+  }
+  array(env, vec![columns, array(env, values)?, f64_copy(env, &meta)?])
+}
+
+/// A call's outcome for JS: `[bookmark | null, ...payload]` — `query`: one result (see
+/// `query_result`), `batch`: one per statement, `exec`: count and duration, `dump`: the bytes.
+pub struct Outcome {
+  done: Done,
+  bookmark: bool,
+}
+
+impl ToNapiValue for Outcome {
   unsafe fn to_napi_value(env: sys::napi_env, val: Self) -> Result<sys::napi_value> {
-    match val.0 {
-      Value::Null => Null::to_napi_value(env, Null),
-      Value::Integer(n) => f64::to_napi_value(env, n as f64),
-      Value::Real(x) => f64::to_napi_value(env, x),
-      Value::Text(s) => String::to_napi_value(env, s),
-      Value::Blob(b) => Uint8Array::to_napi_value(env, Uint8Array::new(b)),
-    }
-  }
-}
-
-#[napi(object, object_from_js = false)]
-pub struct D1MetaJs {
-  pub duration: f64,
-  pub changes: f64,
-  #[napi(js_name = "last_row_id")]
-  pub last_row_id: f64,
-  #[napi(js_name = "changed_db")]
-  pub changed_db: bool,
-  #[napi(js_name = "size_after")]
-  pub size_after: f64,
-  #[napi(js_name = "rows_read")]
-  pub rows_read: f64,
-  #[napi(js_name = "rows_written")]
-  pub rows_written: f64,
-}
-
-#[napi(object, object_from_js = false)]
-pub struct D1QueryOut {
-  pub columns: Vec<String>,
-  /// Row-major: `columns.length` values per row.
-  #[napi(ts_type = "Array<number | string | null | Uint8Array>")]
-  pub values: Vec<Cell>,
-  pub meta: D1MetaJs,
-}
-
-impl From<d1::QueryResult> for D1QueryOut {
-  fn from(r: d1::QueryResult) -> Self {
-    let m = r.meta;
-    D1QueryOut {
-      columns: r.columns,
-      values: r.values.into_iter().map(Cell).collect(),
-      meta: D1MetaJs {
-        duration: m.duration,
-        changes: m.changes as f64,
-        last_row_id: m.last_row_id as f64,
-        changed_db: m.changed_db,
-        size_after: m.size_after as f64,
-        rows_read: m.rows_read as f64,
-        rows_written: m.rows_written as f64,
-      },
-    }
-  }
-}
-
-/// One call's outcome with the bookmark after it (for sessions).
-#[napi(object, object_from_js = false)]
-pub struct D1Outcome {
-  /// `query`: one result; `batch`: one per statement.
-  pub results: Vec<D1QueryOut>,
-  /// `exec`: lines executed and their total duration.
-  pub count: Option<f64>,
-  pub duration: Option<f64>,
-  /// `dump`: the database file's bytes.
-  pub bytes: Option<Uint8Array>,
-  pub bookmark: String,
-}
-
-impl From<Done> for D1Outcome {
-  fn from(done: Done) -> Self {
-    let mut out = D1Outcome {
-      results: Vec::new(),
-      count: None,
-      duration: None,
-      bytes: None,
-      bookmark: done.bookmark,
+    let bookmark = if val.bookmark {
+      String::to_napi_value(env, val.done.bookmark)?
+    } else {
+      Null::to_napi_value(env, Null)?
     };
-    match done.output {
-      Output::Query(r) => out.results.push(r.into()),
-      Output::Batch(rs) => out.results = rs.into_iter().map(Into::into).collect(),
-      Output::Exec(e) => {
-        out.count = Some(e.count as f64);
-        out.duration = Some(e.duration);
+    let mut items = vec![bookmark];
+    match val.done.output {
+      Output::Query(r) => items.push(query_result(env, r)?),
+      Output::Batch(rs) => {
+        for r in rs {
+          items.push(query_result(env, r)?);
+        }
       }
-      Output::Dump(b) => out.bytes = Some(Uint8Array::new(b)),
+      Output::Exec(e) => {
+        items.push(f64::to_napi_value(env, e.count as f64)?);
+        items.push(f64::to_napi_value(env, e.duration)?);
+      }
+      Output::Dump(b) => items.push(Uint8Array::to_napi_value(env, Uint8Array::new(b))?),
     }
-    out
+    array(env, items)
   }
 }
 
@@ -152,10 +183,10 @@ pub struct D1Statement {
   pub params: Vec<Param>,
 }
 
-type Answer<'env> = Either<D1Outcome, PromiseRaw<'env, D1Outcome>>;
+type Answer<'env> = Either<Outcome, PromiseRaw<'env, Outcome>>;
 
-fn answer(env: &Env, submitted: Submitted) -> Result<Answer<'_>> {
-  let settle = |r: Reply| r.map(D1Outcome::from).or_js();
+fn answer(env: &Env, submitted: Submitted, bookmark: bool) -> Result<Answer<'_>> {
+  let settle = move |r: Reply| r.map(|done| Outcome { done, bookmark }).or_js();
   match submitted {
     Submitted::Ready(r) => settle(r).map(Either::A),
     Submitted::Pending(rx) => env
@@ -195,28 +226,47 @@ impl D1Database {
 
   /// One prepared statement's execution (`first`, `all`, `run`, `raw`).
   #[napi(catch_unwind)]
-  pub fn query<'env>(&self, env: &'env Env, sql: String, params: Vec<Param>) -> Result<Answer<'env>> {
+  pub fn query<'env>(
+    &self,
+    env: &'env Env,
+    sql: String,
+    params: Vec<Param>,
+    bookmark: Option<bool>,
+  ) -> Result<Answer<'env>> {
     let params = self::params(params);
-    answer(env, self.inner.submit(Work::Query { sql, params }))
+    answer(
+      env,
+      self.inner.submit(Work::Query { sql, params }),
+      bookmark.unwrap_or(false),
+    )
   }
 
   #[napi(catch_unwind)]
-  pub fn batch<'env>(&self, env: &'env Env, statements: Vec<D1Statement>) -> Result<Answer<'env>> {
+  pub fn batch<'env>(
+    &self,
+    env: &'env Env,
+    statements: Vec<D1Statement>,
+    bookmark: Option<bool>,
+  ) -> Result<Answer<'env>> {
     let stmts = statements
       .into_iter()
       .map(|s| (s.sql, params(s.params)))
       .collect();
-    answer(env, self.inner.submit(Work::Batch(stmts)))
+    answer(
+      env,
+      self.inner.submit(Work::Batch(stmts)),
+      bookmark.unwrap_or(false),
+    )
   }
 
   #[napi(catch_unwind)]
   pub fn exec<'env>(&self, env: &'env Env, sql: String) -> Result<Answer<'env>> {
-    answer(env, self.inner.submit(Work::Exec(sql)))
+    answer(env, self.inner.submit(Work::Exec(sql)), false)
   }
 
   #[napi(catch_unwind)]
   pub fn dump<'env>(&self, env: &'env Env) -> Result<Answer<'env>> {
-    answer(env, self.inner.submit(Work::Dump))
+    answer(env, self.inner.submit(Work::Dump), false)
   }
 
   /// Releases the file once no other handle in the process uses it; queued calls finish first.

@@ -378,3 +378,45 @@ fn persisted_files_are_plain_wal_databases() {
     .to_string()
     .contains("is closed"));
 }
+
+#[test]
+#[ignore]
+fn micro_timing() {
+  let dir = tempfile::tempdir().unwrap();
+  let d = D1Database::persistent(dir.path(), "m").unwrap();
+  ok(
+    &d,
+    "CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT, price REAL, qty INTEGER)",
+  );
+  ok(
+    &d,
+    "CREATE TABLE log (id INTEGER PRIMARY KEY, at INTEGER NOT NULL, msg TEXT NOT NULL)",
+  );
+  ok(&d, "INSERT INTO items WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM n WHERE i < 100000) SELECT i, 'item-'||i, i/10.0, i%37 FROM n");
+  let n = 200_000;
+  let t = Instant::now();
+  for i in 0..n {
+    query(
+      &d,
+      "SELECT id, name, price, qty FROM items WHERE id = ?",
+      vec![Value::Integer(1 + i % 100000)],
+    )
+    .unwrap();
+  }
+  eprintln!("engine point {:?}", t.elapsed() / n as u32);
+  let t = Instant::now();
+  for i in 0..20000 {
+    query(
+      &d,
+      "INSERT INTO log (at, msg) VALUES (?, ?)",
+      vec![Value::Integer(i), Value::Text(format!("message {i}"))],
+    )
+    .unwrap();
+  }
+  eprintln!("engine insert {:?}", t.elapsed() / 20000);
+  let t = Instant::now();
+  for _ in 0..200000 {
+    std::hint::black_box(Instant::now());
+  }
+  eprintln!("Instant::now {:?}", t.elapsed() / 200000);
+}
