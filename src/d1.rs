@@ -272,9 +272,10 @@ impl D1Database {
   /// Releases the file once no other handle in the process uses it; queued calls finish first.
   #[napi]
   pub fn close<'env>(&self, env: &'env Env) -> Result<PromiseRaw<'env, ()>> {
-    let inner = self.inner.clone();
+    // Refuse later calls now; release the file (after the queued calls) off this thread.
+    let closing = self.inner.begin_close();
     env.spawn_future(async move {
-      tokio::task::spawn_blocking(move || inner.close())
+      tokio::task::spawn_blocking(move || drop(closing))
         .await
         .map_err(|e| napi::Error::from_reason(e.to_string()))
     })

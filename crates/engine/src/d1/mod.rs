@@ -159,10 +159,18 @@ impl D1Database {
   /// Releases this handle's share of the database; the file closes with its last handle, after
   /// every queued call has finished. Idempotent. May block on those calls.
   pub fn close(&self) {
-    let store = self.store.write().unwrap_or_else(|p| p.into_inner()).take();
-    drop(store);
+    drop(self.begin_close());
+  }
+
+  /// Closes the handle at once (later calls are refused) and returns what is left to release:
+  /// dropping it waits for the queued calls and, for the last handle, closes the file.
+  pub fn begin_close(&self) -> Closing {
+    Closing(self.store.write().unwrap_or_else(|p| p.into_inner()).take())
   }
 }
+
+/// A handle's share of its database, on its way out (see `D1Database::begin_close`).
+pub struct Closing(#[allow(dead_code)] Option<Shared<D1Store>>);
 
 #[cfg(test)]
 mod tests;

@@ -378,4 +378,3 @@ fn persisted_files_are_plain_wal_databases() {
     .to_string()
     .contains("is closed"));
 }
-
