@@ -113,3 +113,6 @@ export interface ListPageJs {
   metadata: Array<string | undefined | null>
   cursor?: string
 }
+
+/** A SQL script's statements, split where SQLite ends them (for migration files). */
+export declare function splitSqlStatements(sql: string): Array<string>

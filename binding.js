@@ -841,3 +841,4 @@ module.exports.KVNamespaceNative = nativeBinding.KVNamespaceNative
 module.exports.KvNamespace = nativeBinding.KvNamespace
 module.exports.ManualClock = nativeBinding.ManualClock
 module.exports.limits = nativeBinding.limits
+module.exports.splitSqlStatements = nativeBinding.splitSqlStatements

@@ -4,10 +4,13 @@
 const native = require('./binding.js')
 const { KVNamespace } = require('./lib/kv.js')
 const { D1Database, D1PreparedStatement, D1DatabaseSession } = require('./lib/d1.js')
+const { readD1Migrations, applyD1Migrations } = require('./lib/d1-migrations.js')
 
 module.exports.KVNamespace = KVNamespace
 module.exports.D1Database = D1Database
 module.exports.D1PreparedStatement = D1PreparedStatement
 module.exports.D1DatabaseSession = D1DatabaseSession
+module.exports.readD1Migrations = readD1Migrations
+module.exports.applyD1Migrations = applyD1Migrations
 module.exports.ManualClock = native.ManualClock
 module.exports.limits = native.limits

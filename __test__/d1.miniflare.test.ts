@@ -152,6 +152,11 @@ const scenarios: Record<string, (db: DB, p: string) => Promise<unknown>> = {
   'disallowed function': (db) => db.prepare('SELECT sqlite_version()').all(),
   'attach refused': (db) => db.prepare("ATTACH DATABASE 'other.db' AS o").run(),
   'temp table refused': (db) => db.prepare('CREATE TEMP TABLE tt (a)').run(),
+  'keyword defaults': async (db, p) => {
+    await db.prepare(`CREATE TABLE ${p}t (a TIMESTAMP DEFAULT CURRENT_TIMESTAMP NOT NULL, b DEFAULT CURRENT_DATE, c INT)`).run()
+    await db.prepare(`INSERT INTO ${p}t (c) VALUES (1)`).run()
+    return db.prepare(`SELECT typeof(a) AS ta, length(b) AS lb, c FROM ${p}t`).all()
+  },
   'json functions': (db) => db.prepare(`SELECT json_extract('{"a":[1,2]}', '$.a[1]') AS v, json_array(1, 'x') AS arr`).first(),
   'fts5': async (db, p) => {
     await db.exec(`CREATE VIRTUAL TABLE ${p}docs USING fts5(body)\nINSERT INTO ${p}docs VALUES ('the quick brown fox'), ('lazy dogs')`)

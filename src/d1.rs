@@ -297,3 +297,9 @@ impl D1Database {
     self.inner.path().map(|p| p.to_string_lossy().into_owned())
   }
 }
+
+/// A SQL script's statements, split where SQLite ends them (for migration files).
+#[napi]
+pub fn split_sql_statements(sql: String) -> Vec<String> {
+  d1::split_statements(&sql)
+}

@@ -230,7 +230,8 @@ pub fn authorize(action: i32, p1: Option<&str>, p2: Option<&str>, db: Option<&st
     | ffi::SQLITE_DROP_TRIGGER => yes(name_ok(p1) && name_ok(p2)),
     ffi::SQLITE_TRANSACTION | ffi::SQLITE_SAVEPOINT => Verdict::DenyTransaction,
     ffi::SQLITE_PRAGMA => yes(pragma_allowed(p1.unwrap_or(""), p2)),
-    ffi::SQLITE_FUNCTION => yes(p2.is_some_and(|f| FUNCTIONS.contains(&f))),
+    // SQLite passes a keyword-style call (`DEFAULT CURRENT_TIMESTAMP`) as written.
+    ffi::SQLITE_FUNCTION => yes(p2.is_some_and(|f| FUNCTIONS.iter().any(|x| x.eq_ignore_ascii_case(f)))),
     ffi::SQLITE_CREATE_VTABLE | ffi::SQLITE_DROP_VTABLE => {
       yes(p2.is_some_and(|m| MODULES.iter().any(|x| x.eq_ignore_ascii_case(m))) && name_ok(p1))
     }

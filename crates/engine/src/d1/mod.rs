@@ -11,6 +11,7 @@ mod stmt;
 mod store;
 
 pub use error::{D1Error, TRANSACTION_MESSAGE};
+pub use sql_text::split_statements;
 pub use store::{D1Store, Done, Output, Reply, Submitted, Work};
 
 use crate::error::StorageError;

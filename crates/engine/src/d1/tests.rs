@@ -166,6 +166,10 @@ fn transactions_reserved_names_attach_and_pragmas_are_refused() {
     err(&d, "SELECT sqlite_version()", vec![]),
     "D1_ERROR: not authorized to use function: sqlite_version at offset 7: SQLITE_ERROR"
   );
+  ok(
+    &d,
+    "CREATE TABLE stamped (at TIMESTAMP DEFAULT CURRENT_TIMESTAMP NOT NULL)",
+  );
   ok(&d, "PRAGMA foreign_keys");
   ok(&d, "PRAGMA defer_foreign_keys = on");
   ok(&d, "CREATE TABLE cf_ok (a)");
