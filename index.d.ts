@@ -4,11 +4,14 @@
 
 export * from './types/common'
 export * from './types/kv'
+export * from './types/d1'
 import type { KvLimits } from './types/kv'
+import type { D1Limits } from './types/d1'
 
 /** The Cloudflare limits the bindings enforce, by binding. */
 export interface Limits {
   kv: KvLimits
+  d1: D1Limits
 }
 /** The Cloudflare limits the bindings enforce. */
 export declare function limits(): Limits
