@@ -13,7 +13,8 @@ export declare class D1DatabaseNative {
   constructor(options?: D1Options | undefined | null)
   /** One prepared statement's execution (`first`, `all`, `run`, `raw`). */
   query(sql: string, params: Array<Param>, bookmark?: boolean | undefined | null): Answer
-  batch(statements: Array<D1Statement>, bookmark?: boolean | undefined | null): Answer
+  /** `batch()`: statement `i` runs `sql[index[i]]` with `params[i]`. */
+  batch(sql: Array<string>, index: Array<number>, params: Array<Array<Param>>, bookmark?: boolean | undefined | null): Answer
   exec(sql: string): Answer
   dump(): Answer
   /** Releases the file once no other handle in the process uses it; queued calls finish first. */
@@ -74,11 +75,6 @@ export interface D1Options {
   persist?: string
   /** The database's name (file `<persist>/d1/<name>.sqlite`); default `"default"`. */
   name?: string
-}
-
-export interface D1Statement {
-  sql: string
-  params: Array<number | string | null | Uint8Array>
 }
 
 export interface KvLimits {

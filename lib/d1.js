@@ -57,55 +57,60 @@ function cell(v) {
   return typeof v === 'object' && v !== null ? Array.from(v) : v
 }
 
-// A native result is `[columns, values (row-major), meta]`, meta a Float64Array of
-// [duration, changes, last_row_id, changed_db, size_after, rows_read, rows_written].
-const COLUMNS = 0
-const VALUES = 1
-const META = 2
-
-function meta(m) {
+// A native outcome is one flat array: `[bookmark | null, meta, columns₀, values₀, columns₁,
+// values₁, …]`, meta a Float64Array of 7 numbers per result: duration, changes, last_row_id,
+// changed_db (0/1), size_after, rows_read, rows_written. Results without columns have nulls.
+function meta(outcome, i) {
+  const m = outcome[1]
+  const at = i * 7
   return {
     served_by: SERVED_BY,
-    duration: m[0],
-    changes: m[1],
-    last_row_id: m[2],
-    changed_db: m[3] !== 0,
-    size_after: m[4],
-    rows_read: m[5],
-    rows_written: m[6],
+    duration: m[at],
+    changes: m[at + 1],
+    last_row_id: m[at + 2],
+    changed_db: m[at + 3] !== 0,
+    size_after: m[at + 4],
+    rows_read: m[at + 5],
+    rows_written: m[at + 6],
   }
 }
 
-/** Row `i` as an object: later columns win over earlier ones of the same name (as in D1). */
-function rowObject(columns, values, i) {
+const columnsOf = (outcome, i) => outcome[2 + 2 * i]
+const valuesOf = (outcome, i) => outcome[3 + 2 * i]
+
+function rowCount(outcome, i) {
+  const columns = columnsOf(outcome, i)
+  return columns === null || columns.length === 0 ? 0 : valuesOf(outcome, i).length / columns.length
+}
+
+/** Row `r` of result `i` as an object: later columns win over earlier ones of the same name (as in D1). */
+function rowObject(outcome, i, r) {
+  const columns = columnsOf(outcome, i)
+  const values = valuesOf(outcome, i)
   const n = columns.length
-  const base = i * n
+  const base = r * n
   if (columns.includes('__proto__')) return Object.fromEntries(columns.map((c, j) => [c, cell(values[base + j])]))
   const o = {}
   for (let j = 0; j < n; j++) o[columns[j]] = cell(values[base + j])
   return o
 }
 
-function rowCount(r) {
-  return r[COLUMNS].length === 0 ? 0 : r[VALUES].length / r[COLUMNS].length
-}
-
-function toResult(r) {
-  const count = rowCount(r)
+function toResult(outcome, i) {
+  const count = rowCount(outcome, i)
   const results = new Array(count)
-  for (let i = 0; i < count; i++) results[i] = rowObject(r[COLUMNS], r[VALUES], i)
-  return { success: true, meta: meta(r[META]), results }
+  for (let r = 0; r < count; r++) results[r] = rowObject(outcome, i, r)
+  return { success: true, meta: meta(outcome, i), results }
 }
 
-function toRaw(r, columnNames) {
-  const columns = r[COLUMNS]
-  const values = r[VALUES]
+function toRaw(outcome, i, columnNames) {
+  const columns = columnsOf(outcome, i) || []
+  const values = valuesOf(outcome, i)
   const n = columns.length
-  const count = rowCount(r)
+  const count = rowCount(outcome, i)
   const out = columnNames ? [columns] : []
-  for (let i = 0; i < count; i++) {
+  for (let r = 0; r < count; r++) {
     const row = new Array(n)
-    for (let j = 0; j < n; j++) row[j] = cell(values[i * n + j])
+    for (let j = 0; j < n; j++) row[j] = cell(values[r * n + j])
     out.push(row)
   }
   return out
@@ -170,15 +175,33 @@ class Runner {
     }
   }
 
+  /** One statement's outcome (see `meta` above; its result is number 0). */
   async query(statement, params) {
-    const outcome = await this.#settle(() => this.#native.query(String(statement), params, this.#session !== null))
-    return outcome[1]
+    return this.#settle(() => this.#native.query(String(statement), params, this.#session !== null))
   }
 
   async batch(statements) {
-    const list = statements.map((s) => ({ sql: String(s.statement), params: s[NATIVE_PARAMS] ? s[NATIVE_PARAMS]() : toNative(s.params || []) }))
-    const outcome = await this.#settle(() => this.#native.batch(list, this.#session !== null))
-    return outcome.slice(1).map(toResult)
+    // Each distinct SQL text crosses to the native side once; statements refer to it by index.
+    const sql = []
+    const seen = new Map()
+    const index = new Array(statements.length)
+    const params = new Array(statements.length)
+    for (let i = 0; i < statements.length; i++) {
+      const s = statements[i]
+      const text = String(s.statement)
+      let at = seen.get(text)
+      if (at === undefined) {
+        at = sql.push(text) - 1
+        seen.set(text, at)
+      }
+      index[i] = at
+      params[i] = s[NATIVE_PARAMS] ? s[NATIVE_PARAMS]() : toNative(s.params || [])
+    }
+    const outcome = await this.#settle(() => this.#native.batch(sql, index, params, this.#session !== null))
+    const count = (outcome.length - 2) / 2
+    const results = new Array(count)
+    for (let i = 0; i < count; i++) results[i] = toResult(outcome, i)
+    return results
   }
 
   async exec(query) {
@@ -210,9 +233,9 @@ class D1PreparedStatement {
   }
 
   async first(colName) {
-    const r = await this.#runner.query(this.statement, this[NATIVE_PARAMS]())
-    if (rowCount(r) === 0) return null
-    const first = rowObject(r[COLUMNS], r[VALUES], 0)
+    const outcome = await this.#runner.query(this.statement, this[NATIVE_PARAMS]())
+    if (rowCount(outcome, 0) === 0) return null
+    const first = rowObject(outcome, 0, 0)
     if (colName !== undefined) {
       if (first?.[colName] === undefined) {
         throw new Error(`D1_COLUMN_NOTFOUND: Column not found (${colName})`, { cause: new Error('Column not found') })
@@ -223,15 +246,15 @@ class D1PreparedStatement {
   }
 
   async run() {
-    return toResult(await this.#runner.query(this.statement, this[NATIVE_PARAMS]()))
+    return toResult(await this.#runner.query(this.statement, this[NATIVE_PARAMS]()), 0)
   }
 
   async all() {
-    return toResult(await this.#runner.query(this.statement, this[NATIVE_PARAMS]()))
+    return toResult(await this.#runner.query(this.statement, this[NATIVE_PARAMS]()), 0)
   }
 
   async raw(options) {
-    return toRaw(await this.#runner.query(this.statement, this[NATIVE_PARAMS]()), options?.columnNames)
+    return toRaw(await this.#runner.query(this.statement, this[NATIVE_PARAMS]()), 0, options?.columnNames)
   }
 }
 

@@ -4,6 +4,7 @@
 //! A call that the engine ran at once on this thread returns its result directly; one it queued
 //! returns a Promise of it (the JS layer awaits either).
 
+use crate::d1_values as js;
 use crate::error::{to_js, OrJs};
 use edgebase_engine::d1::{self, Done, Output, Reply, Submitted, Value, Work};
 use napi::bindgen_prelude::*;
@@ -50,102 +51,10 @@ fn params(p: Vec<Param>) -> Vec<Value> {
   p.into_iter().map(|p| p.0).collect()
 }
 
-/// A Uint8Array over a fresh copy of `bytes` (no finalizer to wait for).
-unsafe fn bytes_copy(env: sys::napi_env, bytes: &[u8]) -> Result<sys::napi_value> {
-  let mut data = std::ptr::null_mut();
-  let mut buffer = std::ptr::null_mut();
-  check(sys::napi_create_arraybuffer(
-    env,
-    bytes.len(),
-    &mut data,
-    &mut buffer,
-  ))?;
-  if !bytes.is_empty() {
-    std::ptr::copy_nonoverlapping(bytes.as_ptr(), data as *mut u8, bytes.len());
-  }
-  let mut view = std::ptr::null_mut();
-  check(sys::napi_create_typedarray(
-    env,
-    sys::TypedarrayType::uint8_array,
-    bytes.len(),
-    buffer,
-    0,
-    &mut view,
-  ))?;
-  Ok(view)
-}
-
-/// A Float64Array holding `values` (copied).
-unsafe fn f64_copy(env: sys::napi_env, values: &[f64]) -> Result<sys::napi_value> {
-  let mut data = std::ptr::null_mut();
-  let mut buffer = std::ptr::null_mut();
-  let len = std::mem::size_of_val(values);
-  check(sys::napi_create_arraybuffer(env, len, &mut data, &mut buffer))?;
-  std::ptr::copy_nonoverlapping(values.as_ptr(), data as *mut f64, values.len());
-  let mut view = std::ptr::null_mut();
-  check(sys::napi_create_typedarray(
-    env,
-    sys::TypedarrayType::float64_array,
-    values.len(),
-    buffer,
-    0,
-    &mut view,
-  ))?;
-  Ok(view)
-}
-
-fn check(status: sys::napi_status) -> Result<()> {
-  if status == sys::Status::napi_ok {
-    Ok(())
-  } else {
-    Err(napi::Error::from_reason("could not create a JavaScript value"))
-  }
-}
-
-unsafe fn array(env: sys::napi_env, items: Vec<sys::napi_value>) -> Result<sys::napi_value> {
-  let mut arr = std::ptr::null_mut();
-  check(sys::napi_create_array_with_length(env, items.len(), &mut arr))?;
-  for (i, v) in items.into_iter().enumerate() {
-    check(sys::napi_set_element(env, arr, i as u32, v))?;
-  }
-  Ok(arr)
-}
-
-/// A result value: numbers (INTEGER loses precision past 2^53, as in workerd), strings, null,
-/// or bytes (a `Uint8Array` the JS layer turns into a plain array).
-unsafe fn cell(env: sys::napi_env, v: Value) -> Result<sys::napi_value> {
-  match v {
-    Value::Null => Null::to_napi_value(env, Null),
-    Value::Integer(n) => f64::to_napi_value(env, n as f64),
-    Value::Real(x) => f64::to_napi_value(env, x),
-    Value::Text(s) => String::to_napi_value(env, s),
-    Value::Blob(b) => bytes_copy(env, &b),
-  }
-}
-
-/// `[columns, values (row-major), meta]`, meta being a Float64Array of
-/// `[duration, changes, last_row_id, changed_db, size_after, rows_read, rows_written]`.
-unsafe fn query_result(env: sys::napi_env, r: d1::QueryResult) -> Result<sys::napi_value> {
-  let m = r.meta;
-  let meta = [
-    m.duration,
-    m.changes as f64,
-    m.last_row_id as f64,
-    if m.changed_db { 1.0 } else { 0.0 },
-    m.size_after as f64,
-    m.rows_read as f64,
-    m.rows_written as f64,
-  ];
-  let columns = Vec::<String>::to_napi_value(env, r.columns)?;
-  let mut values = Vec::with_capacity(r.values.len());
-  for v in r.values {
-    values.push(cell(env, v)?);
-  }
-  array(env, vec![columns, array(env, values)?, f64_copy(env, &meta)?])
-}
-
-/// A call's outcome for JS: `[bookmark | null, ...payload]` — `query`: one result (see
-/// `query_result`), `batch`: one per statement, `exec`: count and duration, `dump`: the bytes.
+/// A call's outcome for JS, one flat array:
+/// - `query`/`batch`: `[bookmark | null, meta, columns₀, values₀, columns₁, values₁, …]` where
+///   `meta` is a Float64Array of 7 numbers per result (see `d1_values::meta`);
+/// - `exec`: `[bookmark | null, count, duration]`; `dump`: `[bookmark | null, bytes]`.
 pub struct Outcome {
   done: Done,
   bookmark: bool,
@@ -153,34 +62,31 @@ pub struct Outcome {
 
 impl ToNapiValue for Outcome {
   unsafe fn to_napi_value(env: sys::napi_env, val: Self) -> Result<sys::napi_value> {
-    let bookmark = if val.bookmark {
+    let mut items = vec![if val.bookmark {
       String::to_napi_value(env, val.done.bookmark)?
     } else {
-      Null::to_napi_value(env, Null)?
-    };
-    let mut items = vec![bookmark];
-    match val.done.output {
-      Output::Query(r) => items.push(query_result(env, r)?),
-      Output::Batch(rs) => {
-        for r in rs {
-          items.push(query_result(env, r)?);
-        }
-      }
+      js::null(env)?
+    }];
+    let results = match val.done.output {
+      Output::Query(r) => vec![r],
+      Output::Batch(rs) => rs,
       Output::Exec(e) => {
         items.push(f64::to_napi_value(env, e.count as f64)?);
         items.push(f64::to_napi_value(env, e.duration)?);
+        return js::array(env, items);
       }
-      Output::Dump(b) => items.push(Uint8Array::to_napi_value(env, Uint8Array::new(b))?),
+      Output::Dump(b) => {
+        items.push(Uint8Array::to_napi_value(env, Uint8Array::new(b))?);
+        return js::array(env, items);
+      }
+    };
+    let meta: Vec<f64> = results.iter().flat_map(|r| js::meta(&r.meta)).collect();
+    items.push(js::f64s(env, &meta)?);
+    for r in results {
+      js::rows(env, r, &mut items)?;
     }
-    array(env, items)
+    js::array(env, items)
   }
-}
-
-#[napi(object, object_to_js = false)]
-pub struct D1Statement {
-  pub sql: String,
-  #[napi(ts_type = "Array<number | string | null | Uint8Array>")]
-  pub params: Vec<Param>,
 }
 
 type Answer<'env> = Either<Outcome, PromiseRaw<'env, Outcome>>;
@@ -241,22 +147,23 @@ impl D1Database {
     )
   }
 
+  /// `batch()`: statement `i` runs `sql[index[i]]` with `params[i]`.
   #[napi(catch_unwind)]
   pub fn batch<'env>(
     &self,
     env: &'env Env,
-    statements: Vec<D1Statement>,
+    sql: Vec<String>,
+    index: Vec<u32>,
+    params: Vec<Vec<Param>>,
     bookmark: Option<bool>,
   ) -> Result<Answer<'env>> {
-    let stmts = statements
+    let mut params = params.into_iter();
+    let statements = index
       .into_iter()
-      .map(|s| (s.sql, params(s.params)))
+      .map(|i| (i as usize, params.next().map(self::params).unwrap_or_default()))
       .collect();
-    answer(
-      env,
-      self.inner.submit(Work::Batch(stmts)),
-      bookmark.unwrap_or(false),
-    )
+    let work = Work::Batch { sql, statements };
+    answer(env, self.inner.submit(work), bookmark.unwrap_or(false))
   }
 
   #[napi(catch_unwind)]

@@ -4,6 +4,7 @@
 
 mod clock;
 mod d1;
+mod d1_values;
 mod error;
 mod kv;
 mod limits;

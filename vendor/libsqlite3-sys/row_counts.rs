@@ -1,5 +1,5 @@
 //! @edgebase/native addition: per-statement row counters, the numbers Cloudflare D1 reports as
-//! `meta.rows_read` / `meta.rows_written`.
+//! `meta.rows_read` / `meta.rows_written` (and a cheap page count for `meta.size_after`).
 //!
 //! Cloudflare's runtime builds SQLite with two extra `sqlite3_stmt_status()` counters (operation
 //! codes 1025 = rows read, 1026 = rows written) that the VDBE bumps whenever a cursor lands on a
@@ -82,6 +82,12 @@ const EDITS: &[(&str, &str)] = &[
   (
     "  rc = pModule->xNext(pCur->uc.pVCur);\n  sqlite3VtabImportErrmsg(p, pVtab);\n  if( rc ) goto abort_due_to_error;\n@@",
     "  p->aEdgebaseRows[0]++;\n",
+  ),
+  // D1 also reports the database size after every statement: file-control op 1027 reads the
+  // page count the b-tree already tracks (a `PRAGMA page_count` would be compiled every time).
+  (
+    "    }else if( op==SQLITE_FCNTL_DATA_VERSION ){\n      *(unsigned int*)pArg = sqlite3PagerDataVersion(pPager);\n      rc = SQLITE_OK;\n@@",
+    "    }else if( op==1027 ){\n      *(unsigned int*)pArg = (unsigned int)sqlite3BtreeLastPage(pBtree);\n      rc = SQLITE_OK;\n",
   ),
   // OP_VUpdate that changed a row.
   (

@@ -22,6 +22,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 /// `sqlite3_stmt_status` operations of the row counters (see vendor/libsqlite3-sys/row_counts.rs).
 const ROWS_READ: c_int = 1025;
 const ROWS_WRITTEN: c_int = 1026;
+/// `sqlite3_file_control` operation of our SQLite build: the database's page count.
+const FCNTL_PAGE_COUNT: c_int = 1027;
 /// How often (in VM instructions) SQLite calls the progress handler.
 const PROGRESS_EVERY: c_int = 1000;
 
@@ -233,8 +235,10 @@ impl Conn {
     // Up to 64 MiB of page cache, allocated as pages are used.
     self.internal_step("PRAGMA cache_size=-65536")?;
     self.page_size = self.internal_int("PRAGMA page_size")? as u64;
+    // Reading the page count needs the b-tree loaded once.
+    self.internal_int("PRAGMA page_count")?;
     self.data_version = self.file_data_version();
-    self.size = self.page_size * self.internal_int("PRAGMA page_count")? as u64;
+    self.size = self.current_size();
     Ok(())
   }
 
@@ -243,19 +247,28 @@ impl Conn {
     unsafe { self.db.handle() }
   }
 
-  /// The pager's data version: changes with every commit, ours or another connection's.
-  fn file_data_version(&self) -> u32 {
+  fn file_control_u32(&self, op: c_int) -> u32 {
     let mut v: u32 = 0;
-    // SAFETY: SQLITE_FCNTL_DATA_VERSION writes one unsigned int.
+    // SAFETY: both operations used here write one unsigned int.
     unsafe {
       ffi::sqlite3_file_control(
         self.raw(),
         c"main".as_ptr(),
-        ffi::SQLITE_FCNTL_DATA_VERSION,
+        op,
         &mut v as *mut u32 as *mut c_void,
       );
     }
     v
+  }
+
+  /// The pager's data version: changes with every commit, ours or another connection's.
+  fn file_data_version(&self) -> u32 {
+    self.file_control_u32(ffi::SQLITE_FCNTL_DATA_VERSION)
+  }
+
+  /// Database size in bytes as of the last statement (pages the b-tree knows of).
+  fn current_size(&self) -> u64 {
+    self.page_size * self.file_control_u32(FCNTL_PAGE_COUNT) as u64
   }
 
   /// A bookmark for D1 sessions: this connection's open time and the commits it has seen, as
@@ -300,12 +313,10 @@ impl Conn {
     }
   }
 
-  /// Refreshes the cached size and commit count after a statement.
-  fn observe(&mut self, wrote: bool) -> Result<(), Fail> {
-    if self.note_commits() || wrote {
-      self.size = self.page_size * self.internal_int("PRAGMA page_count")? as u64;
-    }
-    Ok(())
+  /// Refreshes the size and commit count after a statement.
+  fn observe(&mut self) {
+    self.note_commits();
+    self.size = self.current_size();
   }
 
   /// Counts a commit (ours or another connection's) since the last look; true if there was one.
@@ -528,20 +539,17 @@ impl Conn {
     let started = Instant::now();
     let mut out = QueryResult::default();
     if let Some(stmt) = self.cache.get(sql) {
-      let r = self.run(stmt, params, Some(&mut out));
-      let wrote = !stmt.readonly();
-      let rows = r?;
-      self.observe(wrote)?;
+      let rows = self.run(stmt, params, Some(&mut out))?;
+      self.observe();
       out.meta = self.meta(before, started, rows);
       return Ok(out);
     }
     let (stmt, rest) = self.prepare(sql)?;
     if rest >= sql.len() {
       let r = self.run(&stmt, params, Some(&mut out));
-      let wrote = !stmt.readonly();
       self.cache.put(sql, stmt);
       let rows = r?;
-      self.observe(wrote)?;
+      self.observe();
       out.meta = self.meta(before, started, rows);
       return Ok(out);
     }
@@ -565,9 +573,7 @@ impl Conn {
     let mut out = QueryResult::default();
     let mut stmt = first;
     let (mut read, mut written) = (0, 0);
-    let mut wrote = false;
     loop {
-      wrote |= !stmt.readonly();
       if rest < sql.len() {
         if stmt.parameter_count() != 0 {
           return Err(Fail::D1(D1Error::sql(
@@ -587,7 +593,7 @@ impl Conn {
         break;
       }
     }
-    self.observe(wrote)?;
+    self.observe();
     out.meta = self.meta(before, started, (read, written));
     Ok(out)
   }
@@ -606,9 +612,23 @@ impl Conn {
   }
 
   /// `batch()`: every statement in one transaction; results in order.
-  pub fn batch(&mut self, statements: &[(String, Vec<Value>)], mode: Mode) -> Result<Vec<QueryResult>, Fail> {
+  pub fn batch(
+    &mut self,
+    sql: &[String],
+    statements: &[(usize, Vec<Value>)],
+    mode: Mode,
+  ) -> Result<Vec<QueryResult>, Fail> {
     self.set_mode(mode);
-    let live: Vec<_> = statements.iter().filter(|(sql, _)| has_statement(sql)).collect();
+    let mut live = Vec::with_capacity(statements.len());
+    for (i, params) in statements {
+      let text = sql
+        .get(*i)
+        .ok_or_else(|| Fail::D1(D1Error::sql("batch statement refers to no SQL")))?;
+      // Blank statements are dropped from the batch, as Miniflare drops them.
+      if has_statement(text) {
+        live.push((text.as_str(), params));
+      }
+    }
     if live.is_empty() {
       return Err(Fail::D1(D1Error::sql("No SQL statements detected.")));
     }

@@ -64,11 +64,6 @@ impl Stmt {
     unsafe { ffi::sqlite3_bind_parameter_count(self.raw()) as usize }
   }
 
-  pub fn readonly(&self) -> bool {
-    // SAFETY: valid statement.
-    unsafe { ffi::sqlite3_stmt_readonly(self.raw()) != 0 }
-  }
-
   /// Binds every value; the values must outlive the execution (they are bound without copying
   /// and unbound by `finish`).
   pub fn bind_all(&self, params: &[Value]) -> Result<(), c_int> {

@@ -32,7 +32,12 @@ pub enum Work {
     sql: String,
     params: Vec<Value>,
   },
-  Batch(Vec<(String, Vec<Value>)>),
+  /// `batch()`: each statement names its SQL by index into `sql` (a batch often repeats one
+  /// statement with different parameters).
+  Batch {
+    sql: Vec<String>,
+    statements: Vec<(usize, Vec<Value>)>,
+  },
   Exec(String),
   Dump,
 }
@@ -79,7 +84,7 @@ impl Core {
   fn perform(conn: &mut Conn, work: &Work, mode: Mode) -> Result<Done, Fail> {
     let output = match work {
       Work::Query { sql, params } => Output::Query(conn.query(sql, params, mode)?),
-      Work::Batch(stmts) => Output::Batch(conn.batch(stmts, mode)?),
+      Work::Batch { sql, statements } => Output::Batch(conn.batch(sql, statements, mode)?),
       Work::Exec(sql) => Output::Exec(conn.exec(sql, mode)?),
       Work::Dump => Output::Dump(conn.dump()?),
     };
@@ -175,7 +180,7 @@ impl D1Store {
   fn may_run_inline(&self, work: &Work) -> bool {
     match work {
       Work::Query { sql, .. } => !self.core.slow.lock().map(|s| s.contains(sql)).unwrap_or(true),
-      Work::Batch(_) | Work::Exec(_) => true,
+      Work::Batch { .. } | Work::Exec(_) => true,
       Work::Dump => false,
     }
   }

@@ -27,8 +27,13 @@ fn err(db: &D1Database, sql: &str, params: Vec<Value>) -> String {
 }
 
 fn batch(db: &D1Database, stmts: &[(&str, Vec<Value>)]) -> Result<Vec<QueryResult>, D1Error> {
-  let stmts = stmts.iter().map(|(s, p)| (s.to_string(), p.clone())).collect();
-  match db.call(Work::Batch(stmts))?.output {
+  let sql = stmts.iter().map(|(s, _)| s.to_string()).collect();
+  let statements = stmts
+    .iter()
+    .enumerate()
+    .map(|(i, (_, p))| (i, p.clone()))
+    .collect();
+  match db.call(Work::Batch { sql, statements })?.output {
     Output::Batch(r) => Ok(r),
     _ => unreachable!(),
   }
