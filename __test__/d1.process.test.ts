@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import { Worker } from 'node:worker_threads'
 import Sqlite from 'better-sqlite3'
 import { describe, expect, it } from 'vitest'
-import { native, tempDir } from './helpers'
+import { native, require, tempDir } from './helpers'
 
 const { D1Database } = native
 const CHILD = join(import.meta.dirname, 'fixtures', 'd1-child.js')
@@ -177,6 +177,35 @@ describe('hostile input never crashes the process or the file', () => {
     expect(await db.prepare('SELECT count(*) AS n FROM t WHERE a = 1 AND b = 2').first('n')).toBe(1)
     await db.close()
     expect(integrity(join(dir, 'd1', 'abuse.sqlite'))).toBe('ok')
+  })
+
+  it('the raw native layer rejects wrong argument types with errors, never a crash', async () => {
+    const raw = require('../binding.js')
+    const db = new raw.D1DatabaseNative()
+    const junk: unknown[] = [undefined, null, 1, -1, 2 ** 40, 'x', 'SELECT 1', {}, [], [1], [[1]], Symbol('s'), 10n, new Uint8Array(2), () => 1]
+    let errors = 0
+    for (const a of junk) {
+      for (const b of junk) {
+        for (const call of [
+          () => db.query(a, b, a),
+          () => db.batch(a, b, a, b),
+          () => db.batch(['SELECT 1'], a, b),
+          () => db.exec(a),
+        ]) {
+          try {
+            await call()
+          } catch (e) {
+            expect(e).toBeInstanceOf(Error)
+            errors++
+          }
+        }
+      }
+    }
+    expect(errors).toBeGreaterThan(0)
+    expect(() => new raw.D1DatabaseNative({ persist: 1 })).toThrow()
+    expect(raw.splitSqlStatements('SELECT 1; SELECT 2')).toEqual(['SELECT 1;', 'SELECT 2'])
+    // Still sane afterwards.
+    expect((await db.query('SELECT 1 AS a', []))[2]).toEqual(['a'])
   })
 
   it('hostile constructor options throw, never crash', () => {
