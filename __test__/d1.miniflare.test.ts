@@ -82,6 +82,14 @@ const scenarios: Record<string, (db: DB, p: string) => Promise<unknown>> = {
       await db.prepare(`DELETE FROM ${p}t`).run(),
     ]
   },
+  'multi statement meta': async (db, p) => {
+    await db.exec(`CREATE TABLE ${p}t (id INTEGER PRIMARY KEY, v TEXT)`)
+    return [
+      await db.prepare(`INSERT INTO ${p}t (v) VALUES (1),(2),(3); SELECT * FROM ${p}t`).all(),
+      await db.prepare(`SELECT * FROM ${p}t; SELECT * FROM ${p}t WHERE id = 1`).all(),
+      await db.prepare(`INSERT INTO ${p}t (v) VALUES (4); INSERT INTO ${p}t (v) VALUES (5)`).run(),
+    ]
+  },
   'unique violation': async (db, p) => {
     await db.exec(`CREATE TABLE ${p}t (id INTEGER PRIMARY KEY, u TEXT UNIQUE)`)
     await db.prepare(`INSERT INTO ${p}t VALUES (1, 'a')`).run()

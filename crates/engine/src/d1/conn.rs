@@ -572,7 +572,9 @@ impl Conn {
   ) -> Result<QueryResult, Fail> {
     let mut out = QueryResult::default();
     let mut stmt = first;
-    let (mut read, mut written) = (0, 0);
+    // rows_read/rows_written are the last statement's (workerd reports its cursor's counters);
+    // changes count every statement.
+    let counts;
     loop {
       if rest < sql.len() {
         if stmt.parameter_count() != 0 {
@@ -580,21 +582,17 @@ impl Conn {
             "When executing multiple SQL statements in a single call, only the last statement can have parameters.",
           )));
         }
-        let (r, w) = self.run(&stmt, &[], None)?;
-        read += r;
-        written += w;
+        self.run(&stmt, &[], None)?;
         let (next, next_rest) = self.prepare(&sql[rest..])?;
         stmt = next;
         rest += next_rest;
       } else {
-        let (r, w) = self.run(&stmt, params, Some(&mut out))?;
-        read += r;
-        written += w;
+        counts = self.run(&stmt, params, Some(&mut out))?;
         break;
       }
     }
     self.observe();
-    out.meta = self.meta(before, started, (read, written));
+    out.meta = self.meta(before, started, counts);
     Ok(out)
   }
 

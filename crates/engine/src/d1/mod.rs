@@ -61,7 +61,8 @@ pub struct Meta {
   pub changed_db: bool,
   /// Database size in bytes after the statement.
   pub size_after: u64,
-  /// SQLite's per-statement row counters (summed over every statement of a multi-statement query).
+  /// SQLite's per-statement row counters (of the last statement of a multi-statement query, as
+  /// workerd reports them).
   pub rows_read: u64,
   pub rows_written: u64,
 }
