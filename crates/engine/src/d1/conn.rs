@@ -24,6 +24,9 @@ const ROWS_READ: c_int = 1025;
 const ROWS_WRITTEN: c_int = 1026;
 /// `sqlite3_file_control` operation of our SQLite build: the database's page count.
 const FCNTL_PAGE_COUNT: c_int = 1027;
+/// WAL frames (pages) written since the last checkpoint that make the next one due — SQLite's
+/// own auto-checkpoint threshold; we run it on the worker instead of inside a commit.
+const CHECKPOINT_FRAMES: i32 = 1000;
 /// How often (in VM instructions) SQLite calls the progress handler.
 const PROGRESS_EVERY: c_int = 1000;
 
@@ -68,6 +71,9 @@ struct Hooks {
   inline: Cell<bool>,
   busy_refused: Cell<bool>,
   busy_since: Cell<Option<Instant>>,
+  /// Frames in the WAL after the last commit, and when we last checkpointed.
+  wal_frames: Cell<i32>,
+  checkpointed_at: Cell<i32>,
 }
 
 unsafe extern "C" fn authorizer(
@@ -108,6 +114,21 @@ unsafe extern "C" fn progress(ctx: *mut c_void) -> c_int {
     }
     _ => 0,
   }
+}
+
+unsafe extern "C" fn wal_written(
+  ctx: *mut c_void,
+  _db: *mut ffi::sqlite3,
+  _name: *const c_char,
+  frames: c_int,
+) -> c_int {
+  let hooks = &*(ctx as *const Hooks);
+  hooks.wal_frames.set(frames);
+  if frames < hooks.checkpointed_at.get() {
+    // The WAL started over from its beginning.
+    hooks.checkpointed_at.set(0);
+  }
+  ffi::SQLITE_OK
 }
 
 unsafe extern "C" fn busy(ctx: *mut c_void, count: c_int) -> c_int {
@@ -200,6 +221,8 @@ impl Conn {
       ffi::sqlite3_set_authorizer(raw, Some(authorizer), hooks);
       ffi::sqlite3_progress_handler(raw, PROGRESS_EVERY, Some(progress), hooks);
       ffi::sqlite3_busy_handler(raw, Some(busy), hooks);
+      // Replaces SQLite's auto-checkpoint, which would run inside a commit on the JS thread.
+      ffi::sqlite3_wal_hook(raw, Some(wal_written), hooks);
     }
     let _ = self
       .db
@@ -269,6 +292,29 @@ impl Conn {
   /// Database size in bytes as of the last statement (pages the b-tree knows of).
   fn current_size(&self) -> u64 {
     self.page_size * self.file_control_u32(FCNTL_PAGE_COUNT) as u64
+  }
+
+  /// Whether enough has been written to the WAL since the last checkpoint to run one.
+  pub fn checkpoint_due(&self) -> bool {
+    self.hooks.wal_frames.get() - self.hooks.checkpointed_at.get() >= CHECKPOINT_FRAMES
+  }
+
+  /// Copies what it can of the WAL into the database file without waiting for anyone (readers
+  /// in other processes keep their snapshot; the rest is copied next time).
+  pub fn checkpoint(&mut self) {
+    self.set_mode(Mode::Worker);
+    let (mut log, mut done) = (0, 0);
+    // SAFETY: plain call on our connection.
+    unsafe {
+      ffi::sqlite3_wal_checkpoint_v2(
+        self.raw(),
+        c"main".as_ptr(),
+        ffi::SQLITE_CHECKPOINT_PASSIVE,
+        &mut log,
+        &mut done,
+      );
+    }
+    self.hooks.checkpointed_at.set(self.hooks.wal_frames.get());
   }
 
   /// A bookmark for D1 sessions: this connection's open time and the commits it has seen, as

@@ -63,9 +63,13 @@ pub enum Submitted {
   Pending(oneshot::Receiver<Reply>),
 }
 
-struct Job {
-  work: Work,
-  reply: oneshot::Sender<Reply>,
+enum Job {
+  Call {
+    work: Work,
+    reply: oneshot::Sender<Reply>,
+  },
+  /// Copy the WAL into the database file (queued after calls that ran inline).
+  Checkpoint,
 }
 
 struct Core {
@@ -124,22 +128,38 @@ impl D1Store {
         .name("edgebase-d1".into())
         .spawn(move || {
           for job in rx {
+            let (work, reply) = match job {
+              Job::Call { work, reply } => (work, reply),
+              Job::Checkpoint => {
+                let mut conn = core.conn();
+                if conn.checkpoint_due() {
+                  conn.checkpoint();
+                }
+                drop(conn);
+                core.queued.fetch_sub(1, Ordering::AcqRel);
+                continue;
+              }
+            };
             let started = Instant::now();
-            let reply = {
+            let result = {
               let mut conn = core.conn();
-              Core::perform(&mut conn, &job.work, Mode::Worker)
+              let result = Core::perform(&mut conn, &work, Mode::Worker);
+              if conn.checkpoint_due() {
+                conn.checkpoint();
+              }
+              result
             };
             // A statement that ran out of its inline budget once (a busy machine can do that
             // to a quick one) gets another chance inline once it proves quick here.
             if started.elapsed() < INLINE_BUDGET / 4 {
-              if let Work::Query { sql, .. } = &job.work {
+              if let Work::Query { sql, .. } = &work {
                 if let Ok(mut slow) = core.slow.lock() {
                   slow.remove(sql);
                 }
               }
             }
             core.queued.fetch_sub(1, Ordering::AcqRel);
-            let _ = job.reply.send(reply.map_err(|f| match f {
+            let _ = reply.send(result.map_err(|f| match f {
               Fail::D1(e) => e,
               Fail::Retry { .. } => D1Error::sql("interrupted"),
             }));
@@ -163,7 +183,13 @@ impl D1Store {
     if self.may_run_inline(&work) && self.core.queued.load(Ordering::Acquire) == 0 {
       if let Ok(mut conn) = self.core.conn.try_lock() {
         let deadline = Instant::now() + INLINE_BUDGET;
-        match Core::perform(&mut conn, &work, Mode::Inline(deadline)) {
+        let result = Core::perform(&mut conn, &work, Mode::Inline(deadline));
+        let checkpoint = conn.checkpoint_due();
+        drop(conn);
+        if checkpoint {
+          self.send(Job::Checkpoint);
+        }
+        match result {
           Ok(done) => return Submitted::Ready(Ok(done)),
           Err(Fail::D1(e)) => return Submitted::Ready(Err(e)),
           Err(Fail::Retry { slow }) => {
@@ -198,15 +224,21 @@ impl D1Store {
 
   fn enqueue(&self, work: Work) -> Submitted {
     let (reply, rx) = oneshot::channel();
+    self.send(Job::Call { work, reply });
+    Submitted::Pending(rx)
+  }
+
+  fn send(&self, job: Job) {
     self.core.queued.fetch_add(1, Ordering::AcqRel);
     let queue = self.queue.as_ref().expect("queue lives until drop");
-    if let Err(mpsc::SendError(job)) = queue.send(Job { work, reply }) {
+    if let Err(mpsc::SendError(job)) = queue.send(job) {
       self.core.queued.fetch_sub(1, Ordering::AcqRel);
-      let _ = job.reply.send(Err(D1Error::Storage(StorageError::engine(
-        "the D1 worker thread stopped",
-      ))));
+      if let Job::Call { reply, .. } = job {
+        let _ = reply.send(Err(D1Error::Storage(StorageError::engine(
+          "the D1 worker thread stopped",
+        ))));
+      }
     }
-    Submitted::Pending(rx)
   }
 }
 

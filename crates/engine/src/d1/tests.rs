@@ -387,3 +387,39 @@ fn persisted_files_are_plain_wal_databases() {
     .to_string()
     .contains("is closed"));
 }
+
+#[test]
+fn the_wal_is_checkpointed_without_sqlites_auto_checkpoint() {
+  let dir = tempfile::tempdir().unwrap();
+  let d = D1Database::persistent(dir.path(), "wal").unwrap();
+  ok(&d, "CREATE TABLE t (v TEXT)");
+  let file = dir.path().join("d1").join("wal.sqlite");
+  let initial = std::fs::metadata(&file).unwrap().len();
+  for i in 0..3000 {
+    query(
+      &d,
+      "INSERT INTO t VALUES (?)",
+      vec![Value::Text(format!("row {i:>200}"))],
+    )
+    .unwrap();
+  }
+  // Let the worker finish a checkpoint queued by the last inline insert.
+  ok(&d, "SELECT 1");
+  std::thread::sleep(std::time::Duration::from_millis(200));
+  let main = std::fs::metadata(&file).unwrap().len();
+  let wal = std::fs::metadata(dir.path().join("d1").join("wal.sqlite-wal"))
+    .unwrap()
+    .len();
+  assert!(
+    main > initial + 100 * 4096,
+    "pages reached the database file: {initial} -> {main}"
+  );
+  assert!(
+    wal < 8 * 1024 * 1024,
+    "the WAL is reused, not grown without bound: {wal}"
+  );
+  assert_eq!(
+    ok(&d, "SELECT count(*) FROM t").values,
+    vec![Value::Integer(3000)]
+  );
+}
