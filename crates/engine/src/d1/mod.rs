@@ -146,15 +146,20 @@ impl D1Database {
     }
   }
 
-  /// Runs a call to completion on the calling thread's behalf (tests, the server).
+  /// Runs a call to completion, blocking the calling thread while it is queued (tests, scripts;
+  /// not inside an async runtime — use `call_async` there).
   pub fn call(&self, work: Work) -> Reply {
     match self.submit(work) {
       Submitted::Ready(r) => r,
-      Submitted::Pending(rx) => rx.blocking_recv().unwrap_or_else(|_| {
-        Err(D1Error::Storage(StorageError::engine(
-          "the D1 worker thread stopped",
-        )))
-      }),
+      Submitted::Pending(rx) => rx.blocking_recv().unwrap_or_else(|_| Err(worker_stopped())),
+    }
+  }
+
+  /// Runs a call to completion from async code (the HTTP server).
+  pub async fn call_async(&self, work: Work) -> Reply {
+    match self.submit(work) {
+      Submitted::Ready(r) => r,
+      Submitted::Pending(rx) => rx.await.unwrap_or_else(|_| Err(worker_stopped())),
     }
   }
 
@@ -169,6 +174,10 @@ impl D1Database {
   pub fn begin_close(&self) -> Closing {
     Closing(self.store.write().unwrap_or_else(|p| p.into_inner()).take())
   }
+}
+
+fn worker_stopped() -> D1Error {
+  D1Error::Storage(StorageError::engine("the D1 worker thread stopped"))
 }
 
 /// A handle's share of its database, on its way out (see `D1Database::begin_close`).

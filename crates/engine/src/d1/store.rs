@@ -43,6 +43,7 @@ pub enum Work {
 }
 
 /// What a call produced, with the session bookmark after it.
+#[derive(Debug)]
 pub enum Output {
   Query(QueryResult),
   Batch(Vec<QueryResult>),
@@ -50,6 +51,7 @@ pub enum Output {
   Dump(Vec<u8>),
 }
 
+#[derive(Debug)]
 pub struct Done {
   pub output: Output,
   pub bookmark: String,

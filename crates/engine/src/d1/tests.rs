@@ -423,3 +423,46 @@ fn the_wal_is_checkpointed_without_sqlites_auto_checkpoint() {
     vec![Value::Integer(3000)]
   );
 }
+
+/// Drives a future to completion on this thread (std only: the waker unparks us).
+fn block_on<F: std::future::Future>(f: F) -> F::Output {
+  use std::task::{Context, Poll, Wake, Waker};
+  struct Unpark(std::thread::Thread);
+  impl Wake for Unpark {
+    fn wake(self: std::sync::Arc<Self>) {
+      self.0.unpark();
+    }
+  }
+  let waker = Waker::from(std::sync::Arc::new(Unpark(std::thread::current())));
+  let mut cx = Context::from_waker(&waker);
+  let mut f = std::pin::pin!(f);
+  loop {
+    if let Poll::Ready(v) = f.as_mut().poll(&mut cx) {
+      return v;
+    }
+    std::thread::park();
+  }
+}
+
+#[test]
+fn async_callers_get_inline_and_queued_results() {
+  let d = db();
+  let slow =
+    "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c WHERE x < 300000) SELECT count(*) FROM c";
+  for sql in ["SELECT 7", slow, slow] {
+    let done = block_on(d.call_async(Work::Query {
+      sql: sql.into(),
+      params: vec![],
+    }))
+    .unwrap();
+    let Output::Query(r) = done.output else {
+      unreachable!()
+    };
+    assert_eq!(r.values.len(), 1);
+  }
+  d.close();
+  assert!(block_on(d.call_async(Work::Dump))
+    .unwrap_err()
+    .to_string()
+    .contains("is closed"));
+}
