@@ -37,7 +37,7 @@ impl Stmt {
         db,
         sql.as_ptr() as *const c_char,
         len,
-        ffi::SQLITE_PREPARE_PERSISTENT as u32,
+        ffi::SQLITE_PREPARE_PERSISTENT,
         &mut raw,
         &mut tail,
       )
