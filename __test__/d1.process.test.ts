@@ -102,6 +102,18 @@ describe('process safety', () => {
     expect(integrity(join(dir, 'd1', 'crash.sqlite'))).toBe('ok')
   }, 30_000)
 
+  it('calls cut short by the inline time budget and retried on the worker apply exactly once', async () => {
+    const dir = tempDir()
+    const { spawnSync } = await import('node:child_process')
+    const out = spawnSync(process.execPath, [CHILD, 'churn', dir], {
+      encoding: 'utf8',
+      env: { ...process.env, EDGEBASE_D1_INLINE_BUDGET_US: '5' },
+    })
+    expect(out.stderr).toBe('')
+    expect(JSON.parse(out.stdout)).toEqual([['batch', 6000], ['exec', 600], ['multi', 600], ['single', 300]])
+    expect(integrity(join(dir, 'd1', 'churn.sqlite'))).toBe('ok')
+  })
+
   it('worker threads share the database of the main thread', async () => {
     const dir = tempDir()
     const db = new D1Database({ persist: dir, name: 'shared' })

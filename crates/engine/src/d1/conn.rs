@@ -442,15 +442,24 @@ impl Conn {
 
   // ---- internal (trusted) statements ----
 
+  /// Runs one of our own statements: trusted (past the authorizer) and never interrupted — a
+  /// `COMMIT` cut short by the time budget could be reported failed after it had committed.
   fn internal_run(&mut self, sql: &'static str, want_int: bool) -> Result<i64, Fail> {
-    let stmt = match self.internal.take(sql) {
-      Some(s) => s,
+    let deadline = self.hooks.deadline.replace(None);
+    let r = self.internal_run_now(sql, want_int);
+    self.hooks.deadline.set(deadline);
+    r
+  }
+
+  fn internal_run_now(&mut self, sql: &'static str, want_int: bool) -> Result<i64, Fail> {
+    let (key, stmt) = match self.internal.take(sql) {
+      Some(entry) => entry,
       None => {
         self.hooks.trusted.set(true);
         let r = Stmt::prepare(self.raw(), sql);
         self.hooks.trusted.set(false);
         match r {
-          Ok((Some(s), _)) => s,
+          Ok((Some(s), _)) => (sql.into(), s),
           Ok((None, _)) => return Err(Fail::D1(D1Error::sql("internal statement is empty"))),
           Err(rc) => return Err(self.error(rc)),
         }
@@ -476,7 +485,7 @@ impl Conn {
       Err(self.error(rc))
     };
     stmt.finish();
-    self.internal.put(sql, stmt);
+    self.internal.restore(key, stmt);
     result
   }
 
@@ -504,13 +513,11 @@ impl Conn {
   }
 
   fn rollback(&mut self) {
-    // Interrupts and lock refusals must not stop the rollback itself.
-    let deadline = self.hooks.deadline.replace(None);
+    // An interrupted write already rolled its transaction back (SQLite does that itself).
     // SAFETY: plain check of the connection state.
     if unsafe { ffi::sqlite3_get_autocommit(self.raw()) } == 0 {
       let _ = self.internal_step("ROLLBACK");
     }
-    self.hooks.deadline.set(deadline);
     self.in_txn = false;
   }
 
@@ -583,28 +590,36 @@ impl Conn {
   fn query_one(&mut self, sql: &str, params: &[Value]) -> Result<QueryResult, Fail> {
     let before = self.snapshot();
     let started = Instant::now();
+    let (key, stmt, rest) = match self.cache.take(sql) {
+      Some((key, stmt)) => (key, stmt, sql.len()),
+      None => {
+        let (stmt, rest) = self.prepare(sql)?;
+        if rest < sql.len() {
+          // Several statements: they run together, atomically.
+          return if self.in_txn {
+            self.query_many(stmt, sql, rest, params, before, started)
+          } else {
+            self.atomically(|c| c.query_many(stmt, sql, rest, params, before, started))
+          };
+        }
+        (sql.into(), stmt, rest)
+      }
+    };
+    debug_assert_eq!(rest, sql.len());
     let mut out = QueryResult::default();
-    if let Some(stmt) = self.cache.get(sql) {
-      let rows = self.run(stmt, params, Some(&mut out))?;
-      self.observe();
-      out.meta = self.meta(before, started, rows);
-      return Ok(out);
-    }
-    let (stmt, rest) = self.prepare(sql)?;
-    if rest >= sql.len() {
-      let r = self.run(&stmt, params, Some(&mut out));
-      self.cache.put(sql, stmt);
-      let rows = r?;
-      self.observe();
-      out.meta = self.meta(before, started, rows);
-      return Ok(out);
-    }
-    // Several statements: they run together, atomically.
-    if self.in_txn {
-      self.query_many(stmt, sql, rest, params, before, started)
+    // A write on the caller's thread runs in a transaction of ours: should the time budget cut
+    // it short (even right after its own commit, where SQLite still checks), nothing commits.
+    let guarded = self.hooks.deadline.get().is_some() && !self.in_txn && !stmt.readonly();
+    let r = if guarded {
+      self.atomically(|c| c.run(&stmt, params, Some(&mut out)))
     } else {
-      self.atomically(|c| c.query_many(stmt, sql, rest, params, before, started))
-    }
+      self.run(&stmt, params, Some(&mut out))
+    };
+    self.cache.restore(key, stmt);
+    let rows = r?;
+    self.observe();
+    out.meta = self.meta(before, started, rows);
+    Ok(out)
   }
 
   fn query_many(

@@ -66,6 +66,11 @@ impl Stmt {
 
   /// Binds every value; the values must outlive the execution (they are bound without copying
   /// and unbound by `finish`).
+  pub fn readonly(&self) -> bool {
+    // SAFETY: valid statement.
+    unsafe { ffi::sqlite3_stmt_readonly(self.raw()) != 0 }
+  }
+
   pub fn bind_all(&self, params: &[Value]) -> Result<(), c_int> {
     for (i, v) in params.iter().enumerate() {
       let at = i as c_int + 1;
@@ -196,21 +201,19 @@ impl StmtCache {
     StmtCache { map: HashMap::new() }
   }
 
-  pub fn get(&self, sql: &str) -> Option<&Stmt> {
-    self.map.get(sql)
+  /// Takes the statement for `sql` out of the cache, with its key (to `restore` it cheaply).
+  pub fn take(&mut self, sql: &str) -> Option<(Box<str>, Stmt)> {
+    self.map.remove_entry(sql)
   }
 
-  /// Takes the statement for `sql` out of the cache.
-  pub fn take(&mut self, sql: &str) -> Option<Stmt> {
-    self.map.remove(sql)
-  }
-
-  pub fn put(&mut self, sql: &str, stmt: Stmt) {
+  /// Puts back a statement taken with `take`, or adds a new one (dropping an arbitrary other
+  /// statement when the cache is full).
+  pub fn restore(&mut self, key: Box<str>, stmt: Stmt) {
     if self.map.len() >= CACHE_CAPACITY {
       if let Some(k) = self.map.keys().next().cloned() {
         self.map.remove(&k);
       }
     }
-    self.map.insert(sql.into(), stmt);
+    self.map.insert(key, stmt);
   }
 }

@@ -20,8 +20,17 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
 
-/// How long a call may hold the caller's (JS) thread before it is moved to the worker.
+/// How long a call may hold the caller's (JS) thread before it is moved to the worker, unless
+/// `EDGEBASE_D1_INLINE_BUDGET_US` says otherwise (0: every call goes to the worker).
 const INLINE_BUDGET: Duration = Duration::from_millis(1);
+
+fn inline_budget() -> Duration {
+  std::env::var("EDGEBASE_D1_INLINE_BUDGET_US")
+    .ok()
+    .and_then(|v| v.parse::<u64>().ok())
+    .map(Duration::from_micros)
+    .unwrap_or(INLINE_BUDGET)
+}
 /// Statements remembered as too slow to run inline; forgotten all at once when full.
 const MAX_SLOW: usize = 1024;
 
@@ -76,6 +85,7 @@ enum Job {
 
 struct Core {
   conn: Mutex<Conn>,
+  budget: Duration,
   /// Jobs queued or running on the worker.
   queued: AtomicUsize,
   slow: Mutex<HashSet<String>>,
@@ -120,6 +130,7 @@ impl D1Store {
   fn start(conn: Conn, path: Option<PathBuf>) -> Result<Self, StorageError> {
     let core = Arc::new(Core {
       conn: Mutex::new(conn),
+      budget: inline_budget(),
       queued: AtomicUsize::new(0),
       slow: Mutex::new(HashSet::new()),
     });
@@ -153,7 +164,7 @@ impl D1Store {
             };
             // A statement that ran out of its inline budget once (a busy machine can do that
             // to a quick one) gets another chance inline once it proves quick here.
-            if started.elapsed() < INLINE_BUDGET / 4 {
+            if started.elapsed() < core.budget / 4 {
               if let Work::Query { sql, .. } = &work {
                 if let Ok(mut slow) = core.slow.lock() {
                   slow.remove(sql);
@@ -184,7 +195,7 @@ impl D1Store {
   pub fn submit(&self, work: Work) -> Submitted {
     if self.may_run_inline(&work) && self.core.queued.load(Ordering::Acquire) == 0 {
       if let Ok(mut conn) = self.core.conn.try_lock() {
-        let deadline = Instant::now() + INLINE_BUDGET;
+        let deadline = Instant::now() + self.core.budget;
         let result = Core::perform(&mut conn, &work, Mode::Inline(deadline));
         let checkpoint = conn.checkpoint_due();
         drop(conn);
@@ -206,6 +217,9 @@ impl D1Store {
   }
 
   fn may_run_inline(&self, work: &Work) -> bool {
+    if self.core.budget.is_zero() {
+      return false;
+    }
     match work {
       Work::Query { sql, .. } => !self.core.slow.lock().map(|s| s.contains(sql)).unwrap_or(true),
       Work::Batch { .. } | Work::Exec(_) => true,
