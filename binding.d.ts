@@ -13,8 +13,11 @@ export declare class D1DatabaseNative {
   constructor(options?: D1Options | undefined | null)
   /** One prepared statement's execution (`first`, `all`, `run`, `raw`). */
   query(sql: string, params: Array<Param>, bookmark?: boolean | undefined | null): Answer
-  /** `batch()`: statement `i` runs `sql[index[i]]` with `params[i]`. */
-  batch(sql: Array<string>, index: Array<number>, params: Array<Array<Param>>, bookmark?: boolean | undefined | null): Answer
+  /**
+   * `batch()`: statement `i` runs `sql[index[i]]` with the next `counts[i]` values of `params`
+   * (one flat list, so that a batch crosses as three arrays rather than one per statement).
+   */
+  batch(sql: Array<string>, index: Array<number>, counts: Array<number>, params: Array<Param>, bookmark?: boolean | undefined | null): Answer
   exec(sql: string): Answer
   dump(): Answer
   /** Releases the file once no other handle in the process uses it; queued calls finish first. */

@@ -192,8 +192,9 @@ describe('hostile input never crashes the process or the file', () => {
       for (const b of junk) {
         for (const call of [
           () => db.query(a, b, a),
-          () => db.batch(a, b, a, b),
-          () => db.batch(['SELECT 1'], a, b),
+          () => db.batch(a, b, a, b, a),
+          () => db.batch(['SELECT 1'], a, b, a),
+          () => db.batch(['SELECT ?'], [0, 0], [1, 5], [1]),
           () => db.exec(a),
         ]) {
           try {

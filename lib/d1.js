@@ -185,7 +185,8 @@ class Runner {
     const sql = []
     const seen = new Map()
     const index = new Array(statements.length)
-    const params = new Array(statements.length)
+    const counts = new Array(statements.length)
+    const params = []
     for (let i = 0; i < statements.length; i++) {
       const s = statements[i]
       const text = String(s.statement)
@@ -195,9 +196,11 @@ class Runner {
         seen.set(text, at)
       }
       index[i] = at
-      params[i] = s[NATIVE_PARAMS] ? s[NATIVE_PARAMS]() : toNative(s.params || [])
+      const values = s[NATIVE_PARAMS] ? s[NATIVE_PARAMS]() : toNative(s.params || [])
+      counts[i] = values.length
+      for (let j = 0; j < values.length; j++) params.push(values[j])
     }
-    const outcome = await this.#settle(() => this.#native.batch(sql, index, params, this.#session !== null))
+    const outcome = await this.#settle(() => this.#native.batch(sql, index, counts, params, this.#session !== null))
     const count = (outcome.length - 2) / 2
     const results = new Array(count)
     for (let i = 0; i < count; i++) results[i] = toResult(outcome, i)

@@ -147,20 +147,23 @@ impl D1Database {
     )
   }
 
-  /// `batch()`: statement `i` runs `sql[index[i]]` with `params[i]`.
+  /// `batch()`: statement `i` runs `sql[index[i]]` with the next `counts[i]` values of `params`
+  /// (one flat list, so that a batch crosses as three arrays rather than one per statement).
   #[napi(catch_unwind)]
   pub fn batch<'env>(
     &self,
     env: &'env Env,
     sql: Vec<String>,
     index: Vec<u32>,
-    params: Vec<Vec<Param>>,
+    counts: Vec<u32>,
+    params: Vec<Param>,
     bookmark: Option<bool>,
   ) -> Result<Answer<'env>> {
-    let mut params = params.into_iter();
+    let mut values = params.into_iter().map(|p| p.0);
     let statements = index
       .into_iter()
-      .map(|i| (i as usize, params.next().map(self::params).unwrap_or_default()))
+      .zip(counts.into_iter().chain(std::iter::repeat(0)))
+      .map(|(i, n)| (i as usize, values.by_ref().take(n as usize).collect()))
       .collect();
     let work = Work::Batch { sql, statements };
     answer(env, self.inner.submit(work), bookmark.unwrap_or(false))

@@ -361,7 +361,10 @@ impl Conn {
 
   /// Refreshes the size and commit count after a statement.
   fn observe(&mut self) {
-    self.note_commits();
+    // Commits cannot happen inside our own transaction.
+    if !self.in_txn {
+      self.note_commits();
+    }
     self.size = self.current_size();
   }
 
