@@ -175,8 +175,14 @@ mod build_bundled {
         let mut cfg = cc::Build::new();
         cfg.file(&source)
             .flag("-DSQLITE_CORE")
-            // @edgebase/native: no global allocation statistics (a process-wide mutex per malloc).
+            // @edgebase/native: no global allocation statistics (a process-wide mutex per malloc),
+            // and the options workerd builds SQLite with (so D1's SQL dialect matches:
+            // `DELETE … LIMIT`, math functions; ANALYZE without STAT4 tables, see below).
             .flag("-DSQLITE_DEFAULT_MEMSTATUS=0")
+            .flag("-DSQLITE_ENABLE_UPDATE_DELETE_LIMIT")
+            .flag("-DSQLITE_ENABLE_MATH_FUNCTIONS")
+            .flag("-DSQLITE_MAX_ALLOCATION_SIZE=16777216")
+            .flag("-DSQLITE_PRINTF_PRECISION_LIMIT=100000")
             .flag("-DSQLITE_DEFAULT_FOREIGN_KEYS=1")
             .flag("-DSQLITE_ENABLE_API_ARMOR")
             .flag("-DSQLITE_ENABLE_COLUMN_METADATA")
@@ -187,7 +193,6 @@ mod build_bundled {
             .flag("-DSQLITE_ENABLE_JSON1")
             .flag("-DSQLITE_ENABLE_LOAD_EXTENSION=1")
             .flag("-DSQLITE_ENABLE_RTREE")
-            .flag("-DSQLITE_ENABLE_STAT4")
             .flag("-DSQLITE_SOUNDEX")
             .flag("-DSQLITE_THREADSAFE=1")
             .flag("-DSQLITE_USE_URI")
