@@ -165,6 +165,8 @@ const scenarios: Record<string, (db: DB, p: string) => Promise<unknown>> = {
     await db.prepare(`INSERT INTO ${p}t (c) VALUES (1)`).run()
     return db.prepare(`SELECT typeof(a) AS ta, length(b) AS lb, c FROM ${p}t`).all()
   },
+  'vacuum': (db) => db.prepare('VACUUM').run(),
+  'vacuum in exec': (db) => db.exec('VACUUM'),
   'math functions': (db) => db.prepare('SELECT sqrt(16) AS s, pi() AS p, log(100) AS l, ceil(1.2) AS c').first(),
   'printf precision limit': (db) => db.prepare("SELECT length(printf('%.200000f', 1.0)) AS n").first('n'),
   'analyze writes stat1 only': async (db, p) => {

@@ -610,9 +610,11 @@ impl Conn {
     };
     debug_assert_eq!(rest, sql.len());
     let mut out = QueryResult::default();
-    // A write on the caller's thread runs in a transaction of ours: should the time budget cut
-    // it short (even right after its own commit, where SQLite still checks), nothing commits.
-    let guarded = self.hooks.deadline.get().is_some() && !self.in_txn && !stmt.readonly();
+    // A write runs in a transaction of ours, as every D1 query does: should the time budget cut
+    // it short on the caller's thread (even right after its own commit, where SQLite still
+    // checks), nothing commits; and what cannot run in a transaction (VACUUM) fails alike on
+    // either thread, as in D1.
+    let guarded = !self.in_txn && !stmt.readonly();
     let r = if guarded {
       self.atomically(|c| c.run(&stmt, params, Some(&mut out)))
     } else {
