@@ -4,9 +4,9 @@
 //! Statements are driven through the C API directly: D1 needs things rusqlite does not expose
 //! (the row counters, parse offsets, multi-statement tails, an authorizer with per-call state).
 
-use super::auth::{self, Verdict};
 use super::codes;
 use super::error::{D1Error, TRANSACTION_MESSAGE};
+use super::hooks::{self, Hooks};
 use super::sql_text::{exec_lines, has_statement, skip_ignorable};
 use super::stmt::{Stmt, StmtCache};
 use super::{ExecResult, Meta, QueryResult, Value};
@@ -14,10 +14,9 @@ use crate::error::StorageError;
 use crate::limits::d1 as lim;
 use rusqlite::limits::Limit;
 use rusqlite::{ffi, Connection, OpenFlags};
-use std::cell::Cell;
-use std::ffi::{c_char, c_int, c_void, CStr};
+use std::ffi::{c_int, c_void, CStr};
 use std::path::Path;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 /// `sqlite3_stmt_status` operations of the row counters (see vendor/libsqlite3-sys/row_counts.rs).
 const ROWS_READ: c_int = 1025;
@@ -55,102 +54,6 @@ impl From<D1Error> for Fail {
   fn from(e: D1Error) -> Self {
     Fail::D1(e)
   }
-}
-
-/// State the C callbacks read and write. Boxed so its address stays fixed for SQLite.
-#[derive(Default)]
-struct Hooks {
-  /// Internal statements (transactions, page count) bypass the authorizer.
-  trusted: Cell<bool>,
-  /// The authorizer refused a transaction statement (D1 has its own message for that).
-  transaction_denied: Cell<bool>,
-  /// Inline calls: when to interrupt, and whether we did.
-  deadline: Cell<Option<Instant>>,
-  interrupted: Cell<bool>,
-  /// Inline calls never wait for a lock; set when one was refused.
-  inline: Cell<bool>,
-  busy_refused: Cell<bool>,
-  busy_since: Cell<Option<Instant>>,
-  /// Frames in the WAL after the last commit, and when we last checkpointed.
-  wal_frames: Cell<i32>,
-  checkpointed_at: Cell<i32>,
-}
-
-unsafe extern "C" fn authorizer(
-  ctx: *mut c_void,
-  action: c_int,
-  p1: *const c_char,
-  p2: *const c_char,
-  db: *const c_char,
-  _trigger: *const c_char,
-) -> c_int {
-  let hooks = &*(ctx as *const Hooks);
-  if hooks.trusted.get() {
-    return ffi::SQLITE_OK;
-  }
-  let s = |p: *const c_char| {
-    if p.is_null() {
-      None
-    } else {
-      CStr::from_ptr(p).to_str().ok()
-    }
-  };
-  match auth::authorize(action, s(p1), s(p2), s(db)) {
-    Verdict::Allow => ffi::SQLITE_OK,
-    Verdict::Deny => ffi::SQLITE_DENY,
-    Verdict::DenyTransaction => {
-      hooks.transaction_denied.set(true);
-      ffi::SQLITE_DENY
-    }
-  }
-}
-
-unsafe extern "C" fn progress(ctx: *mut c_void) -> c_int {
-  let hooks = &*(ctx as *const Hooks);
-  match hooks.deadline.get() {
-    Some(d) if Instant::now() >= d => {
-      hooks.interrupted.set(true);
-      1
-    }
-    _ => 0,
-  }
-}
-
-unsafe extern "C" fn wal_written(
-  ctx: *mut c_void,
-  _db: *mut ffi::sqlite3,
-  _name: *const c_char,
-  frames: c_int,
-) -> c_int {
-  let hooks = &*(ctx as *const Hooks);
-  hooks.wal_frames.set(frames);
-  if frames < hooks.checkpointed_at.get() {
-    // The WAL started over from its beginning.
-    hooks.checkpointed_at.set(0);
-  }
-  ffi::SQLITE_OK
-}
-
-unsafe extern "C" fn busy(ctx: *mut c_void, count: c_int) -> c_int {
-  let hooks = &*(ctx as *const Hooks);
-  if hooks.inline.get() {
-    hooks.busy_refused.set(true);
-    return 0;
-  }
-  let now = Instant::now();
-  let since = match hooks.busy_since.get() {
-    Some(t) if count > 0 => t,
-    _ => {
-      hooks.busy_since.set(Some(now));
-      now
-    }
-  };
-  if now.duration_since(since) >= Duration::from_millis(lim::BUSY_TIMEOUT_MS) {
-    return 0;
-  }
-  // Poll quickly at first (most locks are short), then back off.
-  std::thread::sleep(Duration::from_millis((count as u64 + 1).min(20)));
-  1
 }
 
 /// Numbers before and after a statement, for its `meta`.
@@ -218,11 +121,11 @@ impl Conn {
     let hooks = &*self.hooks as *const Hooks as *mut c_void;
     // SAFETY: `hooks` is boxed and outlives the connection (field order above).
     unsafe {
-      ffi::sqlite3_set_authorizer(raw, Some(authorizer), hooks);
-      ffi::sqlite3_progress_handler(raw, PROGRESS_EVERY, Some(progress), hooks);
-      ffi::sqlite3_busy_handler(raw, Some(busy), hooks);
+      ffi::sqlite3_set_authorizer(raw, Some(hooks::authorizer), hooks);
+      ffi::sqlite3_progress_handler(raw, PROGRESS_EVERY, Some(hooks::progress), hooks);
+      ffi::sqlite3_busy_handler(raw, Some(hooks::busy), hooks);
       // Replaces SQLite's auto-checkpoint, which would run inside a commit on the JS thread.
-      ffi::sqlite3_wal_hook(raw, Some(wal_written), hooks);
+      ffi::sqlite3_wal_hook(raw, Some(hooks::wal_written), hooks);
     }
     let _ = self
       .db

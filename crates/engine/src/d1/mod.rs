@@ -6,6 +6,7 @@ mod auth;
 mod codes;
 mod conn;
 mod error;
+mod hooks;
 mod sql_text;
 mod stmt;
 mod store;
