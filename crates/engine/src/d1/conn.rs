@@ -118,14 +118,14 @@ impl Conn {
 
   fn configure(&mut self, file: bool) -> Result<(), Fail> {
     let raw = self.raw();
-    let hooks = &*self.hooks as *const Hooks as *mut c_void;
-    // SAFETY: `hooks` is boxed and outlives the connection (field order above).
+    let ctx = &*self.hooks as *const Hooks as *mut c_void;
+    // SAFETY: the hooks are boxed and outlive the connection (field order above).
     unsafe {
-      ffi::sqlite3_set_authorizer(raw, Some(hooks::authorizer), hooks);
-      ffi::sqlite3_progress_handler(raw, PROGRESS_EVERY, Some(hooks::progress), hooks);
-      ffi::sqlite3_busy_handler(raw, Some(hooks::busy), hooks);
+      ffi::sqlite3_set_authorizer(raw, Some(hooks::authorizer), ctx);
+      ffi::sqlite3_progress_handler(raw, PROGRESS_EVERY, Some(hooks::progress), ctx);
+      ffi::sqlite3_busy_handler(raw, Some(hooks::busy), ctx);
       // Replaces SQLite's auto-checkpoint, which would run inside a commit on the JS thread.
-      ffi::sqlite3_wal_hook(raw, Some(hooks::wal_written), hooks);
+      ffi::sqlite3_wal_hook(raw, Some(hooks::wal_written), ctx);
     }
     let _ = self
       .db
