@@ -36,3 +36,40 @@ export async function rejects(p: unknown, Class: ErrorConstructor | TypeErrorCon
 export async function text(stream: ReadableStream | null): Promise<string> {
   return new Response(stream as ReadableStream).text()
 }
+
+export type Outcome = { ok: unknown } | { error: string; message: string }
+
+/** What `f` did, for differential tests: its (normalized) value, or its error's class and text. */
+export async function outcome(f: () => Promise<unknown>, normalize: (v: unknown) => unknown = (v) => v): Promise<Outcome> {
+  try {
+    return { ok: await normalize(await f()) }
+  } catch (e) {
+    return { error: (e as Error).constructor.name, message: (e as Error).message }
+  }
+}
+
+/**
+ * Calls every `call` with every value: each must return a Promise (never throw synchronously)
+ * that settles, rejecting only with an `Error`.
+ */
+export async function expectAllSettle(calls: Array<(v: unknown) => unknown>, values: unknown[]): Promise<void> {
+  let settled = 0
+  for (const call of calls) {
+    for (const v of values) {
+      let p: unknown
+      try {
+        p = call(v)
+      } catch {
+        throw new Error(`synchronous throw for ${typeof v}`)
+      }
+      await (p as Promise<unknown>).then(
+        () => settled++,
+        (e) => {
+          expect(e).toBeInstanceOf(Error)
+          settled++
+        },
+      )
+    }
+  }
+  expect(settled).toBe(calls.length * values.length)
+}

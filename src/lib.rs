@@ -8,6 +8,9 @@ mod d1_values;
 mod error;
 mod kv;
 mod limits;
+mod r2;
+mod r2_stream;
+mod task;
 
 pub use clock::ManualClock;
 

@@ -29,9 +29,20 @@ pub struct D1Limits {
 }
 
 #[napi(object)]
+pub struct R2Limits {
+  pub max_key_bytes: u32,
+  pub max_object_bytes: f64,
+  pub max_custom_metadata_bytes: u32,
+  pub max_list_keys: u32,
+  pub max_part_number: u32,
+  pub min_part_bytes: u32,
+}
+
+#[napi(object)]
 pub struct Limits {
   pub kv: KvLimits,
   pub d1: D1Limits,
+  pub r2: R2Limits,
 }
 
 #[napi]
@@ -60,6 +71,17 @@ pub fn limits() -> Limits {
         max_function_args: MAX_FUNCTION_ARGS as u32,
         max_trigger_depth: MAX_TRIGGER_DEPTH as u32,
         busy_timeout_ms: BUSY_TIMEOUT_MS as u32,
+      }
+    },
+    r2: {
+      use limits::r2::*;
+      R2Limits {
+        max_key_bytes: MAX_KEY_BYTES as u32,
+        max_object_bytes: MAX_OBJECT_BYTES as f64,
+        max_custom_metadata_bytes: MAX_CUSTOM_METADATA_BYTES as u32,
+        max_list_keys: MAX_LIST_KEYS as u32,
+        max_part_number: MAX_PART_NUMBER,
+        min_part_bytes: MIN_PART_BYTES as u32,
       }
     },
   }

@@ -9,6 +9,7 @@ pub mod error;
 pub mod kv;
 pub mod limits;
 pub mod persist;
+pub mod r2;
 
 pub use clock::Clock;
 pub use error::{BindingError, ErrorClass, StorageError};
