@@ -3,10 +3,9 @@
 // error classes and messages must match; the few deliberate differences are pinned at the end.
 import { Miniflare } from 'miniflare'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { native } from './helpers'
+import { native, outcome } from './helpers'
 
 type DB = InstanceType<typeof native.D1Database>
-type Outcome = { ok: unknown } | { error: string; message: string }
 
 /** Drops what legitimately differs: timing, the server's name, and the file size. */
 function normalize(v: unknown): unknown {
@@ -24,14 +23,6 @@ function normalize(v: unknown): unknown {
     return o
   }
   return v
-}
-
-async function outcome(f: () => Promise<unknown>): Promise<Outcome> {
-  try {
-    return { ok: normalize(await f()) }
-  } catch (e) {
-    return { error: (e as Error).constructor.name, message: (e as Error).message }
-  }
 }
 
 // Each scenario gets a fresh table name prefix `p` so one database per target serves them all.
@@ -225,8 +216,8 @@ describe('D1 against Miniflare', () => {
   for (const [name, scenario] of Object.entries(scenarios)) {
     it(name, async () => {
       const p = `s${n++}_`
-      const expected = await outcome(() => scenario(theirs, p))
-      const actual = await outcome(() => scenario(ours, p))
+      const expected = await outcome(() => scenario(theirs, p), normalize)
+      const actual = await outcome(() => scenario(ours, p), normalize)
       expect(actual).toEqual(expected)
     })
   }
