@@ -40,8 +40,6 @@ pub struct ListPageJs {
 }
 
 type Value<'env> = Either<JsString<'env>, ArrayBuffer<'env>>;
-/// `[text, metadataJson | null]` of a found bulk entry.
-type BulkEntryJs = (String, Option<String>);
 
 fn value<'env>(env: &'env Env, kind: u32, bytes: &[u8]) -> Result<Value<'env>> {
   match kind {
@@ -118,13 +116,14 @@ impl KvNamespace {
   }
 
   /// One `[text, metadataJson | null]` (or `null`) per key.
+  #[allow(clippy::type_complexity)] // spelled out so the generated typings show the tuple
   #[napi(catch_unwind)]
   pub fn get_bulk(
     &self,
     keys: Vec<String>,
     ty: String,
     cache_ttl: Option<f64>,
-  ) -> Result<Vec<Option<BulkEntryJs>>> {
+  ) -> Result<Vec<Option<(String, Option<String>)>>> {
     let found = self.inner.get_bulk(&keys, &ty, cache_ttl).or_js()?;
     Ok(
       found
