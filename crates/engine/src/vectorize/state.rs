@@ -1,0 +1,280 @@
+//! The in-memory index: arena, id map, namespaces, metadata indexes, and the mutation log
+//! position. Mutations are applied here by the writer thread (under the write lock); queries
+//! read it under the read lock.
+
+use super::arena::{Arena, NO_NAMESPACE};
+use super::filter::Filter;
+use super::metaindex::{Entry, IndexType, MetaIndex};
+use super::metric::{inverse_norm, Metric};
+use super::search::{scan, Probe, Scope, TopK};
+use serde_json::{Map, Value};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// How much metadata a query returns.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MetadataLevel {
+  None,
+  Indexed,
+  All,
+}
+
+impl MetadataLevel {
+  pub fn parse(s: &str) -> Option<Self> {
+    match s {
+      "none" => Some(MetadataLevel::None),
+      "indexed" => Some(MetadataLevel::Indexed),
+      "all" => Some(MetadataLevel::All),
+      _ => None,
+    }
+  }
+}
+
+/// A validated query.
+#[derive(Clone, Debug)]
+pub struct QueryPlan {
+  /// `None`: `queryById` of an unknown id (no matches).
+  pub vector: Option<Vec<f32>>,
+  pub top_k: usize,
+  pub namespace: Option<String>,
+  pub filter: Option<Filter>,
+  pub return_values: bool,
+  pub return_metadata: MetadataLevel,
+}
+
+/// A ranked match before its metadata is read.
+pub(crate) struct Hit {
+  pub slot: u32,
+  pub score: f64,
+}
+
+pub(crate) struct State {
+  pub dims: usize,
+  pub metric: Metric,
+  pub arena: Arena,
+  pub by_id: HashMap<Arc<str>, u32>,
+  /// Namespace names by id; id 0 is "no namespace".
+  ns_names: Vec<Arc<str>>,
+  ns_ids: HashMap<Arc<str>, u32>,
+  pub indexes: Vec<MetaIndex>,
+  /// Sequence number of the last applied mutation.
+  pub seq: u64,
+  pub last_mutation: Option<String>,
+  pub last_ms: Option<u64>,
+}
+
+impl State {
+  pub fn new(dims: usize, metric: Metric) -> Self {
+    State {
+      dims,
+      metric,
+      arena: Arena::new(dims),
+      by_id: HashMap::new(),
+      ns_names: vec![Arc::from("")],
+      ns_ids: HashMap::new(),
+      indexes: Vec::new(),
+      seq: 0,
+      last_mutation: None,
+      last_ms: None,
+    }
+  }
+
+  pub fn namespace_id(&self, name: &str) -> Option<u32> {
+    self.ns_ids.get(name).copied()
+  }
+
+  pub fn namespace_name(&self, id: u32) -> Option<&Arc<str>> {
+    (id != NO_NAMESPACE).then(|| &self.ns_names[id as usize])
+  }
+
+  fn intern(&mut self, name: Option<&str>) -> u32 {
+    let Some(name) = name else { return NO_NAMESPACE };
+    if let Some(&id) = self.ns_ids.get(name) {
+      return id;
+    }
+    let id = self.ns_names.len() as u32;
+    let name: Arc<str> = name.into();
+    self.ns_names.push(name.clone());
+    self.ns_ids.insert(name, id);
+    id
+  }
+
+  /// What the current metadata indexes hold for a vector with this metadata.
+  pub fn entries_for(&self, metadata: Option<&Value>) -> Vec<Entry> {
+    let Some(m) = metadata else { return Vec::new() };
+    self
+      .indexes
+      .iter()
+      .filter_map(|i| i.key_of(m).map(|k| (i.uid, k)))
+      .collect()
+  }
+
+  /// Inserts or replaces a vector.
+  pub fn put(&mut self, id: &str, namespace: Option<&str>, values: &[f32], entries: Vec<Entry>) {
+    let ns = self.intern(namespace);
+    let entries = entries.into_boxed_slice();
+    match self.by_id.get(id).copied() {
+      Some(slot) => {
+        self.unindex(slot);
+        self.arena.replace(slot, ns, values, entries);
+        self.index(slot);
+      }
+      None => {
+        let id: Arc<str> = id.into();
+        let slot = self.arena.add(id.clone(), ns, values, entries);
+        self.by_id.insert(id, slot);
+        self.index(slot);
+      }
+    }
+  }
+
+  /// Deletes a vector; false when the id is unknown.
+  pub fn delete(&mut self, id: &str) -> bool {
+    let Some(slot) = self.by_id.remove(id) else {
+      return false;
+    };
+    self.unindex(slot);
+    self.arena.remove(slot);
+    true
+  }
+
+  fn index(&mut self, slot: u32) {
+    for (uid, key) in self.arena.entries(slot) {
+      if let Some(i) = self.indexes.iter_mut().find(|i| i.uid == *uid) {
+        i.insert(key.clone(), slot);
+      }
+    }
+  }
+
+  fn unindex(&mut self, slot: u32) {
+    for (uid, key) in self.arena.entries(slot) {
+      if let Some(i) = self.indexes.iter_mut().find(|i| i.uid == *uid) {
+        i.remove(key, slot);
+      }
+    }
+  }
+
+  /// Closes arena holes once they are a quarter of it; ids and indexes follow the moves.
+  pub fn maybe_compact(&mut self) {
+    if !self.arena.needs_compaction() {
+      return;
+    }
+    for (from, to) in self.arena.compact() {
+      if let Some(id) = self.arena.id(to).cloned() {
+        self.by_id.insert(id, to);
+      }
+      for (uid, key) in self.arena.entries(to) {
+        if let Some(i) = self.indexes.iter_mut().find(|i| i.uid == *uid) {
+          i.relocate(key, from, to);
+        }
+      }
+    }
+  }
+
+  pub fn create_index(&mut self, property: &str, ty: IndexType, uid: u64) {
+    self.indexes.push(MetaIndex::new(property, ty, uid));
+  }
+
+  /// Drops an index; the vectors' entries for it become inert (no index has its uid any more).
+  pub fn delete_index(&mut self, property: &str) -> bool {
+    let before = self.indexes.len();
+    self.indexes.retain(|i| i.property != property);
+    self.indexes.len() != before
+  }
+
+  /// Runs a batch of queries: unfiltered ones share one pass over the arena.
+  pub(crate) fn search(&self, plans: &[&QueryPlan]) -> Vec<Vec<Hit>> {
+    let mut out: Vec<Option<Vec<Hit>>> = (0..plans.len()).map(|_| None).collect();
+    let mut shared: Vec<usize> = Vec::new();
+    for (i, plan) in plans.iter().enumerate() {
+      let Some(vector) = plan.vector.as_deref() else {
+        out[i] = Some(Vec::new());
+        continue;
+      };
+      let ns = match plan.namespace.as_deref() {
+        Some(name) => match self.namespace_id(name) {
+          Some(id) => Some(id),
+          None => {
+            out[i] = Some(Vec::new());
+            continue;
+          }
+        },
+        None => None,
+      };
+      let probe = [Probe {
+        vector,
+        k: plan.top_k,
+      }];
+      let tops = match (&plan.filter, ns) {
+        (None, None) => {
+          shared.push(i);
+          continue;
+        }
+        (None, Some(ns)) => scan(&self.arena, self.metric, &Scope::Namespace(ns), &probe),
+        (Some(f), ns) => {
+          let mut slots = f.candidates(&self.indexes);
+          if let Some(ns) = ns {
+            let col = self.arena.ns_column();
+            slots.retain(|&s| col[s as usize] == ns);
+          }
+          scan(&self.arena, self.metric, &Scope::Slots(&slots), &probe)
+        }
+      };
+      out[i] = Some(self.hits(vector, tops.into_iter().next()));
+    }
+    if !shared.is_empty() {
+      let probes: Vec<Probe<'_>> = shared
+        .iter()
+        .map(|&i| Probe {
+          vector: plans[i].vector.as_deref().unwrap_or_default(),
+          k: plans[i].top_k,
+        })
+        .collect();
+      let tops = scan(&self.arena, self.metric, &Scope::All, &probes);
+      for (&i, top) in shared.iter().zip(tops) {
+        out[i] = Some(self.hits(probes_vector(plans[i]), Some(top)));
+      }
+    }
+    out.into_iter().map(Option::unwrap_or_default).collect()
+  }
+
+  fn hits(&self, query: &[f32], top: Option<TopK>) -> Vec<Hit> {
+    let q_inv = inverse_norm(query) as f64;
+    top
+      .map(TopK::into_sorted)
+      .unwrap_or_default()
+      .into_iter()
+      .map(|c| Hit {
+        slot: c.slot,
+        score: self.metric.score(c.key, q_inv),
+      })
+      .collect()
+  }
+
+  /// The indexed metadata of a slot as a JSON object (dotted properties nested back), strings
+  /// as indexed (first 64 bytes); `{}` when it has none.
+  pub fn indexed_metadata(&self, slot: u32) -> String {
+    let mut root = Map::new();
+    for (uid, key) in self.arena.entries(slot) {
+      let Some(index) = self.indexes.iter().find(|i| i.uid == *uid) else {
+        continue;
+      };
+      let mut parts: Vec<&str> = index.property.split('.').collect();
+      let last = parts.pop().unwrap_or_default();
+      let mut obj = &mut root;
+      for p in parts {
+        let v = obj.entry(p).or_insert_with(|| Value::Object(Map::new()));
+        if !v.is_object() {
+          *v = Value::Object(Map::new());
+        }
+        obj = v.as_object_mut().expect("just made an object");
+      }
+      obj.insert(last.into(), key.to_json());
+    }
+    Value::Object(root).to_string()
+  }
+}
+
+fn probes_vector(plan: &QueryPlan) -> &[f32] {
+  plan.vector.as_deref().unwrap_or_default()
+}
