@@ -40,6 +40,36 @@ export declare class ManualClock {
   set(ms: number): void
 }
 
+export declare class VectorizeIndexNative {
+  constructor(options: VectorizeOptions, clock?: ManualClock | undefined | null)
+  /** `values` holds every vector's values back to back, `lengths[i]` of them for vector `i`. */
+  insert(ids: Array<string>, namespaces: Array<string | undefined | null>, metadata: Array<string | undefined | null>, values: Float32Array, lengths: Uint32Array): Promise<string>
+  upsert(ids: Array<string>, namespaces: Array<string | undefined | null>, metadata: Array<string | undefined | null>, values: Float32Array, lengths: Uint32Array): Promise<string>
+  deleteByIds(ids: Array<string>): Promise<string>
+  /** Reads on the calling thread: a handful of arena rows and redb lookups. */
+  getByIds(ids: Array<string>): VectorsJs
+  query(vector: Float32Array, options: QueryOptionsJs): QueryResult
+  queryById(id: string, options: QueryOptionsJs): QueryResult
+  describe(): DescribeJs
+  createMetadataIndex(propertyName: string, indexType: string): Promise<string>
+  deleteMetadataIndex(propertyName: string): Promise<string>
+  listMetadataIndexes(): Array<MetadataIndexDef>
+  /** Releases the file once no other handle in the process uses it; queued mutations finish first. */
+  close(): Promise<undefined>
+  get isOpen(): boolean
+  get name(): string
+  get dimensions(): number
+  get metric(): string
+}
+export type VectorizeIndex = VectorizeIndexNative
+
+export interface DescribeJs {
+  vectorCount: number
+  dimensions: number
+  processedUpToDatetime?: string
+  processedUpToMutation?: string
+}
+
 export interface KvLimits {
   maxKeyBytes: number
   maxValueBytes: number
@@ -61,6 +91,7 @@ export declare function limits(): Limits
 
 export interface Limits {
   kv: KvLimits
+  vectorize: VectorizeLimits
 }
 
 export interface ListPageJs {
@@ -70,4 +101,61 @@ export interface ListPageJs {
   /** Metadata JSON, `null` where the key has none. */
   metadata: Array<string | undefined | null>
   cursor?: string
+}
+
+/** Matches as parallel columns; `values` holds `ids.length × dimensions` floats when asked for. */
+export interface MatchesJs {
+  ids: Array<string>
+  scores: Array<number>
+  values?: Float32Array
+  namespaces: Array<string | undefined | null>
+  metadata: Array<string | undefined | null>
+}
+
+export interface MetadataIndexDef {
+  propertyName: string
+  indexType: string
+}
+
+export interface QueryOptionsJs {
+  topK?: number
+  namespace?: string
+  returnValues?: boolean
+  /** Already rewritten and stringified by the JS layer; validated by the engine. */
+  returnMetadata?: string
+  /** Compact JSON. */
+  filter?: string
+}
+
+export interface VectorizeLimits {
+  minDimensions: number
+  maxDimensions: number
+  maxIdBytes: number
+  maxNamespaceBytes: number
+  maxMetadataBytes: number
+  maxBatchVectors: number
+  defaultTopK: number
+  maxTopK: number
+  maxTopKWithData: number
+  maxMetadataIndexes: number
+  indexedStringBytes: number
+  maxFilterBytes: number
+}
+
+export interface VectorizeOptions {
+  /** Directory of persisted stores; omitted = in-memory, private to this object. */
+  persist?: string
+  /** The index's name (file `<persist>/vectorize/<name>.redb`); default `"default"`. */
+  name?: string
+  dimensions?: number
+  metric?: string
+  metadataIndexes?: Array<MetadataIndexDef>
+}
+
+/** Stored vectors as parallel columns; `values` holds `ids.length × dimensions` floats. */
+export interface VectorsJs {
+  ids: Array<string>
+  values: Float32Array
+  namespaces: Array<string | undefined | null>
+  metadata: Array<string>
 }

@@ -838,4 +838,6 @@ module.exports = nativeBinding
 module.exports.KVNamespaceNative = nativeBinding.KVNamespaceNative
 module.exports.KvNamespace = nativeBinding.KvNamespace
 module.exports.ManualClock = nativeBinding.ManualClock
+module.exports.VectorizeIndexNative = nativeBinding.VectorizeIndexNative
+module.exports.VectorizeIndex = nativeBinding.VectorizeIndex
 module.exports.limits = nativeBinding.limits

@@ -6,6 +6,7 @@ mod clock;
 mod error;
 mod kv;
 mod limits;
+mod vectorize;
 
 pub use clock::ManualClock;
 

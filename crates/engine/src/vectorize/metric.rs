@@ -57,10 +57,18 @@ impl Metric {
     }
   }
 
-  /// The score Cloudflare reports for a ranking key; `q_inv_norm` is 1/|q|.
-  pub(crate) fn score(self, key: f64, q_inv_norm: f64) -> f64 {
+  /// The score Cloudflare reports for a match of query `q` with stored `v` ranked by `key`.
+  /// Cosine is recomputed with float64 norms (the scan used a float32 inverse norm).
+  pub(crate) fn score(self, key: f64, q: &[f32], v: &[f32]) -> f64 {
     match self {
-      Metric::Cosine => (-key * q_inv_norm).clamp(-1.0, 1.0),
+      Metric::Cosine => {
+        let n = (dot(q, q) * dot(v, v)).sqrt();
+        if n > 0.0 && n.is_finite() {
+          (dot(q, v) / n).clamp(-1.0, 1.0)
+        } else {
+          0.0
+        }
+      }
       Metric::Euclidean => key.max(0.0).sqrt(),
       Metric::DotProduct => key,
     }

@@ -5,7 +5,7 @@
 use super::arena::{Arena, NO_NAMESPACE};
 use super::filter::Filter;
 use super::metaindex::{Entry, IndexType, MetaIndex};
-use super::metric::{inverse_norm, Metric};
+use super::metric::Metric;
 use super::search::{scan, Probe, Scope, TopK};
 use serde_json::{Map, Value};
 use std::collections::HashMap;
@@ -239,14 +239,13 @@ impl State {
   }
 
   fn hits(&self, query: &[f32], top: Option<TopK>) -> Vec<Hit> {
-    let q_inv = inverse_norm(query) as f64;
     top
       .map(TopK::into_sorted)
       .unwrap_or_default()
       .into_iter()
       .map(|c| Hit {
         slot: c.slot,
-        score: self.metric.score(c.key, q_inv),
+        score: self.metric.score(c.key, query, self.arena.vector(c.slot)),
       })
       .collect()
   }
