@@ -239,9 +239,14 @@ impl State {
   }
 
   fn hits(&self, query: &[f32], top: Option<TopK>) -> Vec<Hit> {
-    top
-      .map(TopK::into_sorted)
-      .unwrap_or_default()
+    let mut best = top.map(TopK::into_sorted).unwrap_or_default();
+    // Equal scores come out in id order, whatever slots the vectors occupy.
+    best.sort_by(|a, b| {
+      a.key
+        .total_cmp(&b.key)
+        .then_with(|| self.arena.id(a.slot).cmp(&self.arena.id(b.slot)))
+    });
+    best
       .into_iter()
       .map(|c| Hit {
         slot: c.slot,
