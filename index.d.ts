@@ -4,11 +4,14 @@
 
 export * from './types/common'
 export * from './types/kv'
+export * from './types/vectorize'
 import type { KvLimits } from './types/kv'
+import type { VectorizeLimits } from './types/vectorize'
 
 /** The Cloudflare limits the bindings enforce, by binding. */
 export interface Limits {
   kv: KvLimits
+  vectorize: VectorizeLimits
 }
 /** The Cloudflare limits the bindings enforce. */
 export declare function limits(): Limits
