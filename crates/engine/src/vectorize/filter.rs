@@ -10,6 +10,7 @@
 use super::error::VectorizeError;
 use super::metaindex::{IndexType, Key, MetaIndex};
 use crate::limits::vectorize::*;
+use roaring::RoaringBitmap;
 use serde_json::{Map, Value};
 use std::ops::Bound;
 
@@ -91,55 +92,39 @@ impl Filter {
 
   /// Candidate slots (ascending) of the vectors matching every clause. A property without a
   /// metadata index matches nothing, as on Cloudflare.
-  pub fn candidates(&self, indexes: &[MetaIndex]) -> Vec<u32> {
-    let mut sets: Vec<Vec<u32>> = Vec::with_capacity(self.clauses.len());
+  pub fn candidates(&self, indexes: &[MetaIndex]) -> RoaringBitmap {
+    let mut acc: Option<RoaringBitmap> = None;
     for clause in &self.clauses {
       let Some(index) = indexes.iter().find(|i| i.property == clause.property) else {
-        return Vec::new();
+        return RoaringBitmap::new();
       };
       let set = clause.slots(index);
-      if set.is_empty() {
-        return set;
-      }
-      sets.push(set);
-    }
-    sets.sort_by_key(Vec::len);
-    let mut it = sets.into_iter();
-    let mut acc = it.next().unwrap_or_default();
-    for other in it {
-      acc.retain(|s| other.binary_search(s).is_ok());
-      if acc.is_empty() {
+      acc = Some(match acc {
+        None => set,
+        Some(a) => a & set,
+      });
+      if acc.as_ref().is_some_and(RoaringBitmap::is_empty) {
         break;
       }
     }
-    acc
+    acc.unwrap_or_default()
   }
 }
 
 impl Clause {
-  fn slots(&self, index: &MetaIndex) -> Vec<u32> {
+  fn slots(&self, index: &MetaIndex) -> RoaringBitmap {
     let ty = index.ty;
-    let mut out = Vec::new();
     match &self.cond {
-      // One key's slots come out of the ordered set already ascending.
-      Cond::Eq(s) => {
-        if let Some(k) = s.key(ty) {
-          index.eq(&k, &mut out);
-        }
-        return out;
-      }
-      Cond::Ne(s) => index.all_except(&s.key(ty).into_iter().collect::<Vec<_>>(), &mut out),
+      Cond::Eq(s) => s.key(ty).map(|k| index.eq(&k)).unwrap_or_default(),
+      Cond::Ne(s) => index.all_except(&s.key(ty).into_iter().collect::<Vec<_>>()),
       Cond::In(list) => {
-        for s in list {
-          if let Some(k) = s.key(ty) {
-            index.eq(&k, &mut out);
-          }
+        let mut out = RoaringBitmap::new();
+        for k in list.iter().filter_map(|s| s.key(ty)) {
+          out |= index.eq(&k);
         }
+        out
       }
-      Cond::Nin(list) => {
-        let keys: Vec<Key> = list.iter().filter_map(|s| s.key(ty)).collect();
-        index.all_except(&keys, &mut out)
-      }
+      Cond::Nin(list) => index.all_except(&list.iter().filter_map(|s| s.key(ty)).collect::<Vec<_>>()),
       Cond::Range { lower, upper } => {
         let bound = |b: &Option<(Scalar, bool)>| -> Option<Bound<Key>> {
           match b {
@@ -155,15 +140,12 @@ impl Clause {
           }
         };
         // An operand of another type than the index matches nothing.
-        let (Some(lo), Some(hi)) = (bound(lower), bound(upper)) else {
-          return out;
-        };
-        index.range(lo, hi, &mut out);
+        match (bound(lower), bound(upper)) {
+          (Some(lo), Some(hi)) => index.range(lo, hi),
+          _ => RoaringBitmap::new(),
+        }
       }
     }
-    out.sort_unstable();
-    out.dedup();
-    out
   }
 }
 

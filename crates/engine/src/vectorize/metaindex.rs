@@ -4,9 +4,10 @@
 //! of its type, and only the first 64 bytes of strings.
 
 use crate::limits::vectorize::INDEXED_STRING_BYTES;
+use roaring::RoaringBitmap;
 use serde_json::Value;
 use std::cmp::Ordering;
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 use std::ops::Bound;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -124,7 +125,10 @@ pub struct MetaIndex {
   pub ty: IndexType,
   /// The mutation sequence number that created it; also its identity.
   pub uid: u64,
-  set: BTreeSet<(Key, u32)>,
+  /// Slots per indexed value.
+  postings: BTreeMap<Key, RoaringBitmap>,
+  /// Every slot with a value in this index.
+  all: RoaringBitmap,
 }
 
 impl MetaIndex {
@@ -134,7 +138,8 @@ impl MetaIndex {
       path: property.split('.').map(String::from).collect(),
       ty,
       uid,
-      set: BTreeSet::new(),
+      postings: BTreeMap::new(),
+      all: RoaringBitmap::new(),
     }
   }
 
@@ -148,57 +153,62 @@ impl MetaIndex {
   }
 
   pub fn insert(&mut self, key: Key, slot: u32) {
-    self.set.insert((key, slot));
+    self.postings.entry(key).or_default().insert(slot);
+    self.all.insert(slot);
   }
 
   pub fn remove(&mut self, key: &Key, slot: u32) {
-    self.set.remove(&(key.clone(), slot));
-  }
-
-  pub fn len(&self) -> usize {
-    self.set.len()
-  }
-
-  /// Slots whose key equals `key`, ascending.
-  pub fn eq(&self, key: &Key, out: &mut Vec<u32>) {
-    self.range(Bound::Included(key.clone()), Bound::Included(key.clone()), out)
-  }
-
-  /// Slots whose key lies between the bounds, ascending by key.
-  pub fn range(&self, lower: Bound<Key>, upper: Bound<Key>, out: &mut Vec<u32>) {
-    let lo = match lower {
-      Bound::Included(k) => Bound::Included((k, 0)),
-      Bound::Excluded(k) => Bound::Excluded((k, u32::MAX)),
-      Bound::Unbounded => Bound::Unbounded,
-    };
-    let hi = match upper {
-      Bound::Included(k) => Bound::Included((k, u32::MAX)),
-      Bound::Excluded(k) => Bound::Excluded((k, 0)),
-      Bound::Unbounded => Bound::Unbounded,
-    };
-    if let (Bound::Included(a) | Bound::Excluded(a), Bound::Included(b) | Bound::Excluded(b)) = (&lo, &hi) {
-      if a > b {
-        return;
+    if let Some(p) = self.postings.get_mut(key) {
+      p.remove(slot);
+      if p.is_empty() {
+        self.postings.remove(key);
       }
     }
-    out.extend(self.set.range((lo, hi)).map(|(_, s)| *s));
+    self.all.remove(slot);
   }
 
-  /// Every slot with a key not in `keys`.
-  pub fn all_except(&self, keys: &[Key], out: &mut Vec<u32>) {
-    out.extend(
-      self
-        .set
-        .iter()
-        .filter(|(k, _)| !keys.contains(k))
-        .map(|(_, s)| *s),
-    );
+  /// Slots whose key equals `key`.
+  pub fn eq(&self, key: &Key) -> RoaringBitmap {
+    self.postings.get(key).cloned().unwrap_or_default()
+  }
+
+  /// Slots whose key lies between the bounds.
+  pub fn range(&self, lower: Bound<Key>, upper: Bound<Key>) -> RoaringBitmap {
+    if let (Bound::Included(a) | Bound::Excluded(a), Bound::Included(b) | Bound::Excluded(b)) =
+      (&lower, &upper)
+    {
+      let empty =
+        a > b || (a == b && !(matches!(lower, Bound::Included(_)) && matches!(upper, Bound::Included(_))));
+      if empty {
+        return RoaringBitmap::new();
+      }
+    }
+    let mut out = RoaringBitmap::new();
+    for p in self.postings.range((lower, upper)).map(|(_, p)| p) {
+      out |= p;
+    }
+    out
+  }
+
+  /// Every slot with a value in this index, except those whose key is one of `keys`.
+  pub fn all_except(&self, keys: &[Key]) -> RoaringBitmap {
+    let mut out = self.all.clone();
+    for k in keys {
+      if let Some(p) = self.postings.get(k) {
+        out -= p;
+      }
+    }
+    out
   }
 
   /// Follows a slot that compaction moved.
   pub fn relocate(&mut self, key: &Key, from: u32, to: u32) {
-    if self.set.remove(&(key.clone(), from)) {
-      self.set.insert((key.clone(), to));
+    if let Some(p) = self.postings.get_mut(key) {
+      if p.remove(from) {
+        p.insert(to);
+        self.all.remove(from);
+        self.all.insert(to);
+      }
     }
   }
 }

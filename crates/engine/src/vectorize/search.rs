@@ -146,12 +146,34 @@ fn score_range(
   }
 }
 
+/// Candidates of a filter are scattered: fetch a few vectors ahead, since the hardware prefetcher
+/// does not follow strides that cross pages.
+const PREFETCH_AHEAD: usize = 4;
+
 #[inline(always)]
 fn score_slots(arena: &Arena, metric: Metric, slots: &[u32], probes: &[Probe<'_>], acc: &mut [TopK]) {
   let norms = arena.inv_norms();
   for (p, top) in probes.iter().zip(acc.iter_mut()) {
-    for &s in slots {
+    for (i, &s) in slots.iter().enumerate() {
+      if let Some(&next) = slots.get(i + PREFETCH_AHEAD) {
+        prefetch(arena.vector(next));
+      }
       top.push(metric.key(p.vector, arena.vector(s), norms[s as usize]), s);
     }
   }
+}
+
+#[inline(always)]
+fn prefetch(v: &[f32]) {
+  #[cfg(target_arch = "x86_64")]
+  {
+    use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+    let p = v.as_ptr() as *const i8;
+    for offset in (0..std::mem::size_of_val(v)).step_by(64) {
+      // SAFETY: prefetching is a hint; the address lies inside `v`.
+      unsafe { _mm_prefetch(p.add(offset), _MM_HINT_T0) };
+    }
+  }
+  #[cfg(not(target_arch = "x86_64"))]
+  let _ = v;
 }

@@ -182,6 +182,17 @@ impl State {
     self.indexes.len() != before
   }
 
+  /// How many floats a query would scan: every slot's, or (when that is more than `small`) only
+  /// those of its filter's candidates — cheap to count from the metadata indexes.
+  pub fn scan_floats(&self, plan: &QueryPlan, small: usize) -> usize {
+    let Some(v) = &plan.vector else { return 0 };
+    let all = self.arena.slots() * v.len();
+    match &plan.filter {
+      Some(f) if all > small => f.candidates(&self.indexes).len() as usize * v.len(),
+      _ => all,
+    }
+  }
+
   /// Runs a batch of queries: unfiltered ones share one pass over the arena.
   pub(crate) fn search(&self, plans: &[&QueryPlan]) -> Vec<Vec<Hit>> {
     let mut out: Vec<Option<Vec<Hit>>> = (0..plans.len()).map(|_| None).collect();
@@ -212,11 +223,15 @@ impl State {
         }
         (None, Some(ns)) => scan(&self.arena, self.metric, &Scope::Namespace(ns), &probe),
         (Some(f), ns) => {
-          let mut slots = f.candidates(&self.indexes);
-          if let Some(ns) = ns {
-            let col = self.arena.ns_column();
-            slots.retain(|&s| col[s as usize] == ns);
-          }
+          let col = self.arena.ns_column();
+          let slots: Vec<u32> = match ns {
+            Some(ns) => f
+              .candidates(&self.indexes)
+              .iter()
+              .filter(|&s| col[s as usize] == ns)
+              .collect(),
+            None => f.candidates(&self.indexes).iter().collect(),
+          };
           scan(&self.arena, self.metric, &Scope::Slots(&slots), &probe)
         }
       };
