@@ -4,7 +4,7 @@ import { spawn, spawnSync } from 'node:child_process'
 import { join } from 'node:path'
 import { Worker } from 'node:worker_threads'
 import { describe, expect, it } from 'vitest'
-import { native, tempDir } from './helpers'
+import { native, require, tempDir } from './helpers'
 
 const { KVNamespace } = native
 const CHILD = join(import.meta.dirname, 'fixtures', 'kv-child.js')
@@ -117,6 +117,37 @@ describe('hostile input never crashes the process', () => {
     const kv = new KVNamespace()
     await kv.put('\ud800', 'v')
     expect(await kv.get('\ufffd')).toBe('v')
+  })
+
+  it('the raw native layer rejects wrong argument types with errors, never a crash', async () => {
+    const raw = require('../binding.js')
+    const ns = new raw.KVNamespaceNative()
+    const junk: unknown[] = [undefined, null, 1, 'x', {}, [], Symbol('s'), 10n, new Uint8Array(2), () => 1]
+    let errors = 0
+    for (const a of junk) {
+      for (const b of junk) {
+        for (const call of [
+          () => ns.get(a, b, a),
+          () => ns.getWithMetadata(a, b, b),
+          () => ns.getBulk(a, b, a),
+          () => ns.put(a, b, a, b, a),
+          () => ns.delete(a),
+          () => ns.list(a, b, a),
+        ]) {
+          try {
+            await call()
+          } catch (e) {
+            expect(e).toBeInstanceOf(Error)
+            errors++
+          }
+        }
+      }
+    }
+    expect(errors).toBeGreaterThan(0)
+    const clock = new raw.ManualClock(NaN)
+    clock.advance(-5)
+    clock.set(Infinity)
+    expect(Number.isFinite(clock.now())).toBe(true)
   })
 
   it('hostile constructor options throw TypeErrors, never crash', () => {
