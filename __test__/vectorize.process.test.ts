@@ -3,7 +3,7 @@
 import { spawn, spawnSync } from 'node:child_process'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { native, tempDir } from './helpers'
+import { native, require, tempDir } from './helpers'
 
 const { VectorizeIndex } = native
 const CHILD = join(import.meta.dirname, 'fixtures', 'vectorize-child.js')
@@ -177,6 +177,37 @@ describe('hostile input never crashes the process', () => {
     }
     expect(settled).toBe(calls.length * hostile.length)
     expect((await ix.queryById('sane', { topK: 1, filter: { a: 'x' } })).matches.map((m) => m.id)).toEqual(['sane'])
+  })
+
+  it('the raw native layer rejects wrong argument types and inconsistent columns with errors, never a crash', async () => {
+    const raw = require('../binding.js')
+    const ix = new raw.VectorizeIndexNative({ dimensions: 2 })
+    const junk: unknown[] = [undefined, null, 1, 'x', {}, [], [null], ['a', 'b'], Symbol('s'), 10n, new Float32Array(3), new Uint32Array([5, 5]), () => 1]
+    let errors = 0
+    for (const a of junk) {
+      for (const b of junk) {
+        for (const call of [
+          () => ix.insert(a, b, a, b, a),
+          () => ix.upsert(['x', 'y'], [null], b, new Float32Array(4), a),
+          () => ix.upsert(['x'], [null], [null], new Float32Array(2), new Uint32Array([9])),
+          () => ix.query(a, b),
+          () => ix.queryById(a, b),
+          () => ix.getByIds(a),
+          () => ix.deleteByIds(b),
+          () => ix.createMetadataIndex(a, b),
+          () => ix.deleteMetadataIndex(a),
+        ]) {
+          try {
+            await call()
+          } catch (e) {
+            expect(e).toBeInstanceOf(Error)
+            errors++
+          }
+        }
+      }
+    }
+    expect(errors).toBeGreaterThan(0)
+    expect(ix.describe().dimensions).toBe(2)
   })
 
   it('hostile constructor options throw, never crash', () => {
