@@ -44,6 +44,7 @@ export declare class VectorizeIndexNative {
   constructor(options: VectorizeOptions, clock?: ManualClock | undefined | null)
   /** `values` holds every vector's values back to back, `lengths[i]` of them for vector `i`. */
   insert(ids: Array<string>, namespaces: Array<string | undefined | null>, metadata: Array<string | undefined | null>, values: Float32Array, lengths: Uint32Array): Promise<string>
+  /** Arguments as for `insert`. */
   upsert(ids: Array<string>, namespaces: Array<string | undefined | null>, metadata: Array<string | undefined | null>, values: Float32Array, lengths: Uint32Array): Promise<string>
   deleteByIds(ids: Array<string>): Promise<string>
   /** Reads on the calling thread: a handful of arena rows and redb lookups. */

@@ -1,9 +1,9 @@
 // Process-level guarantees of Vectorize: durability across kill -9, reopen, compaction across a
 // reopen, file locking across processes, the event loop during large scans, hostile input.
-import { spawn, spawnSync } from 'node:child_process'
+import { spawnSync } from 'node:child_process'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { native, require, tempDir } from './helpers'
+import { killAfterAcks, native, require, tempDir } from './helpers'
 
 const { VectorizeIndex } = native
 const CHILD = join(import.meta.dirname, 'fixtures', 'vectorize-child.js')
@@ -11,23 +11,7 @@ const CHILD = join(import.meta.dirname, 'fixtures', 'vectorize-child.js')
 describe('durability', () => {
   it('every acknowledged upsert survives kill -9, metadata indexes included', async () => {
     const dir = tempDir()
-    const child = spawn(process.execPath, [CHILD, 'write', dir], { stdio: ['ignore', 'pipe', 'inherit'] })
-    let acked = -1
-    await new Promise<void>((resolve) => {
-      let buf = ''
-      child.stdout.on('data', (d: Buffer) => {
-        buf += d.toString()
-        const lines = buf.split('\n')
-        buf = lines.pop()!
-        for (const l of lines) if (l.startsWith('ack ')) acked = Number(l.slice(4))
-        if (acked >= 60) {
-          child.kill('SIGKILL')
-          resolve()
-        }
-      })
-    })
-    await new Promise((r) => child.on('exit', r))
-    expect(child.signalCode).toBe('SIGKILL')
+    const acked = await killAfterAcks(CHILD, ['write', dir], 60)
     const ix = new VectorizeIndex({ persist: dir, name: 'crash' })
     const d = await ix.describe()
     expect(d.dimensions).toBe(8)

@@ -177,13 +177,11 @@ impl VectorizeIndex {
     values: &[f32],
     lengths: &[u32],
   ) -> Result<PromiseRaw<'env, String>> {
-    let pending = self
-      .inner
-      .insert(inputs(ids, namespaces, metadata), values, lengths)
-      .or_js()?;
-    settle(env, pending)
+    let vectors = inputs(ids, namespaces, metadata);
+    settle(env, self.inner.insert(vectors, values, lengths).or_js()?)
   }
 
+  /// Arguments as for `insert`.
   #[napi(catch_unwind)]
   pub fn upsert<'env>(
     &self,
@@ -194,11 +192,8 @@ impl VectorizeIndex {
     values: &[f32],
     lengths: &[u32],
   ) -> Result<PromiseRaw<'env, String>> {
-    let pending = self
-      .inner
-      .upsert(inputs(ids, namespaces, metadata), values, lengths)
-      .or_js()?;
-    settle(env, pending)
+    let vectors = inputs(ids, namespaces, metadata);
+    settle(env, self.inner.upsert(vectors, values, lengths).or_js()?)
   }
 
   #[napi(catch_unwind)]

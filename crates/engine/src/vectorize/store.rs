@@ -87,13 +87,7 @@ impl IndexStore {
   /// Opens (or creates) `<path>`: settings come from the file when it exists, else from
   /// `dims`/`metric` (which must then be given).
   pub fn open_file(path: &Path, dims: Option<usize>, metric: Option<Metric>) -> Result<Self, VectorizeError> {
-    let db = redb::Builder::new()
-      .set_cache_size(CACHE_BYTES)
-      .create(path)
-      .map_err(|e| match e {
-        redb::DatabaseError::DatabaseAlreadyOpen => StorageError::AlreadyOpen { path: path.into() },
-        other => StorageError::from(other).at(path),
-      })?;
+    let db = crate::persist::open_redb(path, CACHE_BYTES)?;
     Self::start(db, Some(path.into()), dims, metric)
   }
 
