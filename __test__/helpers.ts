@@ -63,3 +63,29 @@ export async function killAfterAcks(script: string, args: string[], atLeast: num
   expect(child.signalCode).toBe('SIGKILL')
   return acked
 }
+
+/**
+ * Calls every `call` with every value: each must return a Promise (binding methods are async, so
+ * a synchronous throw is a bug) that settles, rejecting only with an `Error`.
+ */
+export async function expectAllSettle(calls: Array<(v: unknown) => unknown>, values: unknown[]) {
+  let settled = 0
+  for (const call of calls) {
+    for (const v of values) {
+      let p: unknown
+      try {
+        p = call(v)
+      } catch {
+        throw new Error(`synchronous throw for ${String(typeof v)}`)
+      }
+      await (p as Promise<unknown>).then(
+        () => settled++,
+        (e) => {
+          expect(e).toBeInstanceOf(Error)
+          settled++
+        },
+      )
+    }
+  }
+  expect(settled).toBe(calls.length * values.length)
+}

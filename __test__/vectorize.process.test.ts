@@ -3,7 +3,7 @@
 import { spawnSync } from 'node:child_process'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { killAfterAcks, native, require, tempDir } from './helpers'
+import { expectAllSettle, killAfterAcks, native, require, tempDir } from './helpers'
 
 const { VectorizeIndex } = native
 const CHILD = join(import.meta.dirname, 'fixtures', 'vectorize-child.js')
@@ -141,25 +141,7 @@ describe('hostile input never crashes the process', () => {
       (v) => ix.createMetadataIndex(v as string, v as never),
       (v) => ix.deleteMetadataIndex(v as string),
     ]
-    let settled = 0
-    for (const call of calls) {
-      for (const v of hostile) {
-        let p: unknown
-        try {
-          p = call(v)
-        } catch {
-          throw new Error(`synchronous throw for ${String(typeof v)}`)
-        }
-        await (p as Promise<unknown>).then(
-          () => settled++,
-          (e) => {
-            expect(e).toBeInstanceOf(Error)
-            settled++
-          },
-        )
-      }
-    }
-    expect(settled).toBe(calls.length * hostile.length)
+    await expectAllSettle(calls, hostile)
     expect((await ix.queryById('sane', { topK: 1, filter: { a: 'x' } })).matches.map((m) => m.id)).toEqual(['sane'])
   })
 
