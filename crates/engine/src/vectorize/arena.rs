@@ -116,6 +116,26 @@ impl Arena {
     slot
   }
 
+  /// Appends a vector given as little-endian float32 bytes (loading a file: no holes yet).
+  pub fn push_le(&mut self, id: Arc<str>, ns: u32, bytes: &[u8], entries: Box<[Entry]>) -> u32 {
+    debug_assert_eq!(bytes.len(), self.dims * 4);
+    if self.ns.len() == self.ns.capacity() {
+      self.grow();
+    }
+    let start = self.values.len();
+    self.values.extend(
+      bytes
+        .chunks_exact(4)
+        .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])),
+    );
+    self.inv_norms.push(inverse_norm(&self.values[start..]));
+    self.ns.push(ns);
+    self.ids.push(Some(id));
+    self.entries.push(entries);
+    self.live += 1;
+    (self.ns.len() - 1) as u32
+  }
+
   /// Replaces the vector in a live slot.
   pub fn replace(&mut self, slot: u32, ns: u32, values: &[f32], entries: Box<[Entry]>) {
     let id = self.ids[slot as usize].clone().expect("replace of a live slot");

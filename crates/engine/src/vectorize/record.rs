@@ -105,20 +105,6 @@ impl<'a> Record<'a> {
       values: r.0,
     })
   }
-
-  /// The stored values, if this record carries `dims` of them.
-  pub fn values_into(&self, dims: usize, out: &mut Vec<f32>) -> bool {
-    if self.values.len() != dims * 4 {
-      return false;
-    }
-    out.extend(
-      self
-        .values
-        .chunks_exact(4)
-        .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])),
-    );
-    true
-  }
 }
 
 struct Reader<'a>(&'a [u8]);
@@ -156,9 +142,7 @@ mod tests {
       (7, Some("ns"), Some("{\"a\":1}"))
     );
     assert_eq!(r.entries, entries);
-    let mut v = Vec::new();
-    assert!(r.values_into(2, &mut v));
-    assert_eq!(v, vec![1.0, -2.5]);
+    assert_eq!(r.values, [1.0f32.to_le_bytes(), (-2.5f32).to_le_bytes()].concat());
     let bare = Record::encode(1, None, &[], None, None);
     let r = Record::decode(&bare).unwrap();
     assert_eq!((r.namespace, r.metadata, r.values.len()), (None, None, 0));

@@ -128,6 +128,17 @@ impl State {
     }
   }
 
+  /// Appends a vector read from the file (`values` as little-endian float32 bytes).
+  pub fn load(&mut self, id: &str, namespace: Option<&str>, values: &[u8], entries: Vec<Entry>) {
+    let ns = self.intern(namespace);
+    let id: Arc<str> = id.into();
+    let slot = self
+      .arena
+      .push_le(id.clone(), ns, values, entries.into_boxed_slice());
+    self.by_id.insert(id, slot);
+    self.index(slot);
+  }
+
   /// Deletes a vector; false when the id is unknown.
   pub fn delete(&mut self, id: &str) -> bool {
     let Some(slot) = self.by_id.remove(id) else {

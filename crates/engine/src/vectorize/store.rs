@@ -310,29 +310,85 @@ fn load_or_init(
     state.create_index(&property, ty, uid);
   }
   if layout.values {
-    let vectors = txn.open_table(VECTORS).map_err(StorageError::from)?;
-    state
-      .arena
-      .reserve_exact(vectors.len().map_err(StorageError::from)? as usize);
-    let mut values = Vec::with_capacity(dims);
-    for item in vectors.iter().map_err(StorageError::from)? {
-      let (k, v) = item.map_err(StorageError::from)?;
-      let id = k.value();
-      let r = Record::decode(v.value()).ok_or_else(|| corrupt(None, &format!("vector {id:?}")))?;
-      values.clear();
-      if !r.values_into(dims, &mut values) {
-        return Err(corrupt(None, &format!("vector {id:?}")));
-      }
-      // Entries of deleted (or re-created) indexes stay inert: no index has their uid.
-      let entries = r
-        .entries
-        .into_iter()
-        .filter(|(uid, _)| state.indexes.iter().any(|i| i.uid == *uid))
-        .collect();
-      state.put(id, r.namespace, &values, entries);
-    }
+    let count = txn
+      .open_table(VECTORS)
+      .map_err(StorageError::from)?
+      .len()
+      .map_err(StorageError::from)?;
+    state.arena.reserve_exact(count as usize);
+    load_vectors(db, &mut state)?;
   }
   Ok(state)
+}
+
+/// Records read from the file, back to back (`spans` = id and record lengths); chunks go back to
+/// the reader for reuse, so loading does not churn the allocator.
+#[derive(Default)]
+struct Chunk {
+  bytes: Vec<u8>,
+  spans: Vec<(usize, usize)>,
+}
+
+/// Fills the arena from the vectors table. A helper thread reads the file while this one builds
+/// the index, so reading and building overlap.
+fn load_vectors(db: &Database, state: &mut State) -> Result<(), VectorizeError> {
+  const CHUNK: usize = 1024;
+  std::thread::scope(|scope| {
+    let (tx, rx) = mpsc::sync_channel::<Result<Chunk, StorageError>>(4);
+    let (back, recycled) = mpsc::channel::<Chunk>();
+    scope.spawn(move || {
+      let read = || -> Result<(), StorageError> {
+        let txn = db.begin_read()?;
+        let table = txn.open_table(VECTORS)?;
+        let mut chunk = Chunk::default();
+        for item in table.iter()? {
+          let (k, v) = item?;
+          let (id, record) = (k.value().as_bytes(), v.value());
+          chunk.bytes.extend_from_slice(id);
+          chunk.bytes.extend_from_slice(record);
+          chunk.spans.push((id.len(), record.len()));
+          if chunk.spans.len() == CHUNK {
+            let mut next = recycled.try_recv().unwrap_or_default();
+            next.bytes.clear();
+            next.spans.clear();
+            if tx.send(Ok(std::mem::replace(&mut chunk, next))).is_err() {
+              return Ok(()); // the builder stopped on an error of its own
+            }
+          }
+        }
+        if !chunk.spans.is_empty() {
+          let _ = tx.send(Ok(chunk));
+        }
+        Ok(())
+      };
+      if let Err(e) = read() {
+        let _ = tx.send(Err(e));
+      }
+    });
+    let dims = state.dims;
+    for chunk in rx {
+      let chunk = chunk?;
+      let mut at = 0;
+      for &(id_len, len) in &chunk.spans {
+        let id = String::from_utf8_lossy(&chunk.bytes[at..at + id_len]);
+        let bytes = &chunk.bytes[at + id_len..at + id_len + len];
+        at += id_len + len;
+        let r = Record::decode(bytes).ok_or_else(|| corrupt(None, &format!("vector {id:?}")))?;
+        if r.values.len() != dims * 4 {
+          return Err(corrupt(None, &format!("vector {id:?}")));
+        }
+        // Entries of deleted (or re-created) indexes stay inert: no index has their uid.
+        let entries = r
+          .entries
+          .into_iter()
+          .filter(|(uid, _)| state.indexes.iter().any(|i| i.uid == *uid))
+          .collect();
+        state.load(&id, r.namespace, r.values, entries);
+      }
+      let _ = back.send(chunk);
+    }
+    Ok(())
+  })
 }
 
 fn read_metadata(
