@@ -61,6 +61,9 @@ impl<'a> Record<'a> {
       None => out.extend_from_slice(&NO_METADATA.to_le_bytes()),
     }
     if let Some(v) = values {
+      #[cfg(target_endian = "little")]
+      out.extend_from_slice(bytemuck::cast_slice(v));
+      #[cfg(not(target_endian = "little"))]
       for f in v {
         out.extend_from_slice(&f.to_le_bytes());
       }

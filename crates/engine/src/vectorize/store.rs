@@ -32,8 +32,10 @@ const INDEXES: TableDefinition<&str, (u8, u64)> = TableDefinition::new("metadata
 const MAX_GROUP: usize = 64;
 /// Most queries one search pass takes from the queue.
 const MAX_QUERY_BATCH: usize = 64;
-/// redb's page cache: the arena is the hot copy of the vectors, the file is read at open only.
-const CACHE_BYTES: usize = 32 * 1024 * 1024;
+/// redb's page cache (filled only as pages are used): the arena is the hot copy of the vectors, so
+/// the cache mostly serves writes, where it keeps the B-tree pages an upsert touches (64 MiB
+/// about doubles upsert throughput over 32 MiB) while bounding memory next to the arena.
+const CACHE_BYTES: usize = 64 * 1024 * 1024;
 
 /// One match, ready for the binding.
 #[derive(Debug, Clone, PartialEq)]
