@@ -2,6 +2,7 @@
 // reopen, file locking across processes, the event loop during large scans, hostile input.
 import { spawnSync } from 'node:child_process'
 import { join } from 'node:path'
+import { Worker } from 'node:worker_threads'
 import { describe, expect, it } from 'vitest'
 import { expectAllSettle, killAfterAcks, native, require, tempDir } from './helpers'
 
@@ -51,6 +52,30 @@ describe('durability', () => {
     await a.close()
     expect((await b.describe()).vectorCount).toBe(1)
     await b.close()
+  })
+
+  it('worker threads share the index of the main thread', async () => {
+    const dir = tempDir()
+    const ix = new VectorizeIndex({ persist: dir, name: 'shared', dimensions: 2 })
+    await ix.insert([{ id: 'from-main', values: [1, 0] }])
+    const code = `
+      const { parentPort, workerData } = require('node:worker_threads')
+      const { VectorizeIndex } = require(workerData.root)
+      ;(async () => {
+        const ix = new VectorizeIndex({ persist: workerData.dir, name: 'shared' })
+        const seen = (await ix.getByIds(['from-main'])).map((v) => v.id)
+        await ix.insert([{ id: 'from-worker', values: [0, 1] }])
+        await ix.close()
+        parentPort.postMessage(seen)
+      })()`
+    const worker = new Worker(code, { eval: true, workerData: { dir, root: join(import.meta.dirname, '..', 'index.js') } })
+    const seen = await new Promise((resolve, reject) => {
+      worker.on('message', resolve)
+      worker.on('error', reject)
+    })
+    expect(seen).toEqual(['from-main'])
+    expect((await ix.queryById('from-worker', { topK: 1 })).matches[0].id).toBe('from-worker')
+    await ix.close()
   })
 
   it('deletes, compaction and reopen keep ids, values, namespaces and indexes consistent', async () => {
