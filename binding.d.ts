@@ -40,6 +40,57 @@ export declare class ManualClock {
   set(ms: number): void
 }
 
+/** The body of a large `get`, read in chunks off the JS thread. */
+export declare class R2Body {
+  /** Up to `max` bytes; an empty buffer at the end (which also releases the object's files). */
+  read(max: number): Promise<Buffer>
+  /**
+   * Fills `buf` (allocated by the caller, so the bytes land in JS memory once); resolves the
+   * number of bytes written.
+   */
+  readInto(buf: Uint8Array): Promise<number>
+  get remaining(): number
+  /** Releases the object's files without reading the rest. */
+  close(): void
+}
+
+export declare class R2BucketNative {
+  constructor(options?: R2Options | undefined | null, clock?: ManualClock | undefined | null)
+  head(key: string): string | null
+  get(key: string, options?: GetOptionsJs | undefined | null): GetJs
+  /** A whole body already in memory (a string or bytes; `null` is empty). */
+  put(key: string, body?: string | Uint8Array | undefined | null, options?: PutOptionsJs | undefined | null): Promise<string | null>
+  /** A put whose body arrives in chunks (`R2Writer.write`, then `finish`). */
+  putStream(key: string, options?: PutOptionsJs | undefined | null): R2Writer
+  delete(keys: Array<string>): Promise<void>
+  /** `{objects: [json...], delimitedPrefixes, truncated, cursor?}` as one JSON text. */
+  list(options?: ListOptionsJs | undefined | null): string
+  createMultipartUpload(key: string, http?: HttpMetadataJs | undefined | null, customKeys?: Array<string> | undefined | null, customValues?: Array<string> | undefined | null, storageClass?: string | undefined | null, ssecKey?: string | Uint8Array | undefined | null): Promise<string>
+  /** A part in chunks: `R2Writer.write`, then `finishPart`. */
+  uploadPartStream(key: string, uploadId: string, partNumber: number, ssecKey?: string | Uint8Array | undefined | null): R2Writer
+  /** A whole part already in memory; resolves its etag. */
+  uploadPart(key: string, uploadId: string, partNumber: number, body?: string | Uint8Array | undefined | null, ssecKey?: string | Uint8Array | undefined | null): Promise<string>
+  completeMultipartUpload(key: string, uploadId: string, parts: Array<PartJs>): Promise<string>
+  abortMultipartUpload(key: string, uploadId: string): Promise<void>
+  /** Releases the directory once no other handle in the process uses it. */
+  close(): Promise<void>
+  get isOpen(): boolean
+  get name(): string
+}
+export type R2Bucket = R2BucketNative
+
+/** A body being written chunk by chunk. Dropped unfinished, it leaves nothing behind. */
+export declare class R2Writer {
+  /** Appends a chunk (copied before it leaves the JS thread). */
+  write(chunk: Uint8Array): Promise<void>
+  /** Commits a put: its object JSON, or `null` when `onlyIf` did not hold. */
+  finish(): Promise<string | null>
+  /** Commits a part: its etag. */
+  finishPart(): Promise<string>
+  /** Drops the upload and its partial blob. */
+  abort(): void
+}
+
 export declare class VectorizeIndexNative {
   constructor(options: VectorizeOptions, clock?: ManualClock | undefined | null)
   /** `values` holds every vector's values back to back, `lengths[i]` of them for vector `i`. */
@@ -64,11 +115,56 @@ export declare class VectorizeIndexNative {
 }
 export type VectorizeIndex = VectorizeIndexNative
 
+/** `onlyIf`, flattened: `headers` says which half is meant. */
+export interface ConditionalJs {
+  headers?: boolean
+  etagMatches?: string
+  etagDoesNotMatch?: string
+  uploadedBefore?: number
+  uploadedAfter?: number
+  secondsGranularity?: boolean
+  ifMatch?: string
+  ifNoneMatch?: string
+  ifModifiedSince?: string
+  ifUnmodifiedSince?: string
+}
+
 export interface DescribeJs {
   vectorCount: number
   dimensions: number
   processedUpToDatetime?: string
   processedUpToMutation?: string
+}
+
+/**
+ * A `get` result: `status` 0 = missing, 1 = precondition failed, 2 = found. A found body is
+ * either `bytes` (small objects) or `reader`.
+ */
+export interface GetJs {
+  status: number
+  meta?: string
+  offset: number
+  length: number
+  bytes?: Buffer
+  reader?: R2Body
+}
+
+export interface GetOptionsJs {
+  onlyIf?: ConditionalJs
+  range?: RangeJs
+  ssecKey?: string | Uint8Array
+}
+
+/** `httpMetadata`, flattened: with `headers`, `expires` is the Expires header. */
+export interface HttpMetadataJs {
+  headers?: boolean
+  contentType?: string
+  contentLanguage?: string
+  contentDisposition?: string
+  contentEncoding?: string
+  cacheControl?: string
+  cacheExpiry?: number
+  expires?: string
 }
 
 export interface KvLimits {
@@ -92,7 +188,17 @@ export declare function limits(): Limits
 
 export interface Limits {
   kv: KvLimits
+  r2: R2Limits
   vectorize: VectorizeLimits
+}
+
+export interface ListOptionsJs {
+  limit?: number
+  prefix?: string
+  cursor?: string
+  delimiter?: string
+  startAfter?: string
+  include?: Array<string>
 }
 
 export interface ListPageJs {
@@ -118,6 +224,25 @@ export interface MetadataIndexDef {
   indexType: string
 }
 
+export interface PartJs {
+  partNumber: number
+  etag: string
+}
+
+export interface PutOptionsJs {
+  onlyIf?: ConditionalJs
+  httpMetadata?: HttpMetadataJs
+  customKeys?: Array<string>
+  customValues?: Array<string>
+  md5?: string | Uint8Array
+  sha1?: string | Uint8Array
+  sha256?: string | Uint8Array
+  sha384?: string | Uint8Array
+  sha512?: string | Uint8Array
+  storageClass?: string
+  ssecKey?: string | Uint8Array
+}
+
 export interface QueryOptionsJs {
   topK?: number
   namespace?: string
@@ -126,6 +251,35 @@ export interface QueryOptionsJs {
   returnMetadata?: string
   /** Compact JSON. */
   filter?: string
+}
+
+export interface R2Limits {
+  maxKeyBytes: number
+  maxObjectBytes: number
+  maxCustomMetadataBytes: number
+  maxListKeys: number
+  maxPartNumber: number
+  minPartBytes: number
+}
+
+export interface R2Options {
+  /** Directory of persisted stores; omitted = in-memory, private to this object. */
+  persist?: string
+  /** The bucket's name (directory `<persist>/r2/<name>/`); default `"default"`. */
+  name?: string
+  /** fsync every write (survives power loss, not only a killed process). */
+  fsync?: boolean
+  /** Minimum size of a multipart part other than the last; default 5 MiB. */
+  minPartSize?: number
+}
+
+/** `range`, flattened: with `headers`, `header` is the Range header (if any). */
+export interface RangeJs {
+  headers?: boolean
+  offset?: number
+  length?: number
+  suffix?: number
+  header?: string
 }
 
 export interface VectorizeLimits {

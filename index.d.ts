@@ -4,13 +4,16 @@
 
 export * from './types/common'
 export * from './types/kv'
+export * from './types/r2'
 export * from './types/vectorize'
 import type { KvLimits } from './types/kv'
+import type { R2Limits } from './types/r2'
 import type { VectorizeLimits } from './types/vectorize'
 
 /** The Cloudflare limits the bindings enforce, by binding. */
 export interface Limits {
   kv: KvLimits
+  r2: R2Limits
   vectorize: VectorizeLimits
 }
 /** The Cloudflare limits the bindings enforce. */

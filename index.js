@@ -3,9 +3,15 @@
 
 const native = require('./binding.js')
 const { KVNamespace } = require('./lib/kv.js')
+const { R2Bucket, R2Object, R2ObjectBody, R2MultipartUpload, R2Checksums } = require('./lib/r2.js')
 const { VectorizeIndex, Vectorize } = require('./lib/vectorize.js')
 
 module.exports.KVNamespace = KVNamespace
+module.exports.R2Bucket = R2Bucket
+module.exports.R2Object = R2Object
+module.exports.R2ObjectBody = R2ObjectBody
+module.exports.R2MultipartUpload = R2MultipartUpload
+module.exports.R2Checksums = R2Checksums
 module.exports.VectorizeIndex = VectorizeIndex
 module.exports.Vectorize = Vectorize
 module.exports.ManualClock = native.ManualClock

@@ -38,6 +38,43 @@ export async function text(stream: ReadableStream | null): Promise<string> {
   return new Response(stream as ReadableStream).text()
 }
 
+export type Outcome = { ok: unknown } | { error: string; message: string }
+
+/** What `f` did, for differential tests: its (normalized) value, or its error's class and text. */
+export async function outcome(f: () => Promise<unknown>, normalize: (v: unknown) => unknown = (v) => v): Promise<Outcome> {
+  try {
+    return { ok: await normalize(await f()) }
+  } catch (e) {
+    return { error: (e as Error).constructor.name, message: (e as Error).message }
+  }
+}
+
+/**
+ * Calls every `call` with every value: each must return a Promise (never throw synchronously)
+ * that settles, rejecting only with an `Error`.
+ */
+export async function expectAllSettle(calls: Array<(v: unknown) => unknown>, values: unknown[]): Promise<void> {
+  let settled = 0
+  for (const call of calls) {
+    for (const v of values) {
+      let p: unknown
+      try {
+        p = call(v)
+      } catch {
+        throw new Error(`synchronous throw for ${typeof v}`)
+      }
+      await (p as Promise<unknown>).then(
+        () => settled++,
+        (e) => {
+          expect(e).toBeInstanceOf(Error)
+          settled++
+        },
+      )
+    }
+  }
+  expect(settled).toBe(calls.length * values.length)
+}
+
 /**
  * Runs `node <script> ...args`, which prints `ack <i>` after each acknowledged write, and kills it
  * with SIGKILL once `<i>` reaches `atLeast`. Resolves with the last acknowledged `<i>` after the
@@ -62,30 +99,4 @@ export async function killAfterAcks(script: string, args: string[], atLeast: num
   await new Promise((r) => child.on('exit', r))
   expect(child.signalCode).toBe('SIGKILL')
   return acked
-}
-
-/**
- * Calls every `call` with every value: each must return a Promise (binding methods are async, so
- * a synchronous throw is a bug) that settles, rejecting only with an `Error`.
- */
-export async function expectAllSettle(calls: Array<(v: unknown) => unknown>, values: unknown[]) {
-  let settled = 0
-  for (const call of calls) {
-    for (const v of values) {
-      let p: unknown
-      try {
-        p = call(v)
-      } catch {
-        throw new Error(`synchronous throw for ${String(typeof v)}`)
-      }
-      await (p as Promise<unknown>).then(
-        () => settled++,
-        (e) => {
-          expect(e).toBeInstanceOf(Error)
-          settled++
-        },
-      )
-    }
-  }
-  expect(settled).toBe(calls.length * values.length)
 }

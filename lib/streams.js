@@ -46,6 +46,11 @@ async function drain(stream, limit) {
   } finally {
     reader.releaseLock()
   }
+  return concat(chunks, total)
+}
+
+/** `chunks` (totalling `total` bytes) as one Uint8Array; a single chunk is returned as is. */
+function concat(chunks, total) {
   if (chunks.length === 1) return chunks[0]
   const out = new Uint8Array(total)
   let at = 0
@@ -56,4 +61,4 @@ async function drain(stream, limit) {
   return out
 }
 
-module.exports = { streamOf, isReadableStream, drain }
+module.exports = { streamOf, isReadableStream, drain, concat }

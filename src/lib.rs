@@ -6,6 +6,9 @@ mod clock;
 mod error;
 mod kv;
 mod limits;
+mod r2;
+mod r2_stream;
+mod task;
 mod vectorize;
 
 pub use clock::ManualClock;

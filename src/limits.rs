@@ -15,6 +15,16 @@ pub struct KvLimits {
 }
 
 #[napi(object)]
+pub struct R2Limits {
+  pub max_key_bytes: u32,
+  pub max_object_bytes: f64,
+  pub max_custom_metadata_bytes: u32,
+  pub max_list_keys: u32,
+  pub max_part_number: u32,
+  pub min_part_bytes: u32,
+}
+
+#[napi(object)]
 pub struct VectorizeLimits {
   pub min_dimensions: u32,
   pub max_dimensions: u32,
@@ -28,12 +38,6 @@ pub struct VectorizeLimits {
   pub max_metadata_indexes: u32,
   pub indexed_string_bytes: u32,
   pub max_filter_bytes: u32,
-}
-
-#[napi(object)]
-pub struct Limits {
-  pub kv: KvLimits,
-  pub vectorize: VectorizeLimits,
 }
 
 fn vectorize_limits() -> VectorizeLimits {
@@ -54,6 +58,13 @@ fn vectorize_limits() -> VectorizeLimits {
   }
 }
 
+#[napi(object)]
+pub struct Limits {
+  pub kv: KvLimits,
+  pub r2: R2Limits,
+  pub vectorize: VectorizeLimits,
+}
+
 #[napi]
 pub fn limits() -> Limits {
   use limits::kv::*;
@@ -66,6 +77,17 @@ pub fn limits() -> Limits {
       min_cache_ttl_secs: MIN_CACHE_TTL_SECS as u32,
       max_list_keys: MAX_LIST_KEYS as u32,
       max_bulk_keys: MAX_BULK_KEYS as u32,
+    },
+    r2: {
+      use limits::r2::*;
+      R2Limits {
+        max_key_bytes: MAX_KEY_BYTES as u32,
+        max_object_bytes: MAX_OBJECT_BYTES as f64,
+        max_custom_metadata_bytes: MAX_CUSTOM_METADATA_BYTES as u32,
+        max_list_keys: MAX_LIST_KEYS as u32,
+        max_part_number: MAX_PART_NUMBER,
+        min_part_bytes: MIN_PART_BYTES as u32,
+      }
     },
     vectorize: vectorize_limits(),
   }

@@ -8,6 +8,7 @@ pub mod error;
 pub mod kv;
 pub mod limits;
 pub mod persist;
+pub mod r2;
 pub mod vectorize;
 
 pub use clock::Clock;

@@ -21,6 +21,26 @@ pub mod kv {
   pub const MAX_BULK_VALUE_BYTES: usize = 25 * 1024 * 1024;
 }
 
+/// R2 (https://developers.cloudflare.com/r2/platform/limits/), as Miniflare enforces them.
+pub mod r2 {
+  /// Object keys are limited to 1024 bytes of UTF-8.
+  pub const MAX_KEY_BYTES: usize = 1024;
+  /// A single `put` (and one part) is limited to 5 GiB − 5 MiB.
+  pub const MAX_OBJECT_BYTES: u64 = 5 * 1024 * 1024 * 1024 - 5 * 1024 * 1024;
+  /// `customMetadata` size, counted by Miniflare's rule (see `r2::object::custom_metadata_size`).
+  pub const MAX_CUSTOM_METADATA_BYTES: usize = 2048;
+  /// `list()` returns at most (and by default) 1000 entries.
+  pub const MAX_LIST_KEYS: usize = 1000;
+  /// With `include`, Miniflare returns at most 100 entries per page (the docs allow fewer).
+  pub const MAX_LIST_KEYS_WITH_INCLUDE: usize = 100;
+  /// Multipart part numbers run from 1 to 10000.
+  pub const MAX_PART_NUMBER: u32 = 10_000;
+  /// Every part but the last must be at least 5 MiB (a bucket option lowers it for tests).
+  pub const MIN_PART_BYTES: u64 = 5 * 1024 * 1024;
+  /// SSE-C keys are 32 bytes (64 hex characters).
+  pub const SSEC_KEY_BYTES: usize = 32;
+}
+
 /// Vectorize V2 (https://developers.cloudflare.com/vectorize/platform/limits/).
 pub mod vectorize {
   /// Dimensions of an index: 1 to 1536.
