@@ -98,14 +98,17 @@ export declare class VectorizeIndexNative {
   /** Arguments as for `insert`. */
   upsert(ids: Array<string>, namespaces: Array<string | undefined | null>, metadata: Array<string | undefined | null>, values: Float32Array, lengths: Uint32Array): Promise<string>
   deleteByIds(ids: Array<string>): Promise<string>
-  /** Reads on the calling thread: a handful of arena rows and redb lookups. */
-  getByIds(ids: Array<string>): VectorsJs
+  /**
+   * Reads on the calling thread (a handful of arena rows and redb lookups) unless a mutation
+   * holds the index; then on a blocking thread.
+   */
+  getByIds(ids: Array<string>): VectorsJs | Promise<VectorsJs>
   query(vector: Float32Array, options: QueryOptionsJs): QueryResult
   queryById(id: string, options: QueryOptionsJs): QueryResult
-  describe(): DescribeJs
+  describe(): DescribeJs | Promise<DescribeJs>
   createMetadataIndex(propertyName: string, indexType: string): Promise<string>
   deleteMetadataIndex(propertyName: string): Promise<string>
-  listMetadataIndexes(): Array<MetadataIndexDef>
+  listMetadataIndexes(): Array<MetadataIndexDef> | Promise<Array<MetadataIndexDef>>
   /** Releases the file once no other handle in the process uses it; queued mutations finish first. */
   close(): Promise<undefined>
   get isOpen(): boolean

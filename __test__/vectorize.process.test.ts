@@ -135,6 +135,22 @@ describe('the event loop during large scans', () => {
     // The scans (~120 MB read per query) happened while the loop kept turning.
     expect(ticks).toBeGreaterThan(ticksAtStart)
     expect(syncMs).toBeLessThan(totalMs / 2)
+
+    // A mutation waiting for the scans to finish does not make reads on the JS thread wait too.
+    const scans = Array.from({ length: 8 }, () => ix.query(q, { topK: 10 }))
+    const write = ix.upsert([{ id: 'late', values: q }])
+    await new Promise((r) => setTimeout(r, 5)) // the writer is now waiting for the scans
+    const t1 = performance.now()
+    const reads = [ix.describe(), ix.getByIds(['v1']), ix.listMetadataIndexes()]
+    const readSyncMs = performance.now() - t1
+    const [info, got] = await Promise.all(reads)
+    await Promise.all([...scans, write])
+    const scanMs = performance.now() - t1
+    expect(scanMs).toBeGreaterThan(0)
+    expect((info as { dimensions: number }).dimensions).toBe(d)
+    expect((got as unknown[]).length).toBe(1)
+    expect(readSyncMs).toBeLessThan(scanMs / 2)
+    expect((await ix.describe()).vectorCount).toBe(60_001)
   })
 })
 

@@ -86,7 +86,7 @@ class VectorizeIndex {
 
   async describe() {
     try {
-      const d = this.#native.describe()
+      const d = await this.#native.describe()
       return {
         vectorCount: d.vectorCount,
         dimensions: d.dimensions,
@@ -167,7 +167,7 @@ class VectorizeIndex {
   async getByIds(list) {
     let r
     try {
-      r = this.#native.getByIds(ids(list))
+      r = await this.#native.getByIds(ids(list))
     } catch (e) {
       throw fromNative(e)
     }
@@ -211,7 +211,7 @@ class VectorizeIndex {
 
   async listMetadataIndexes() {
     try {
-      return { metadataIndexes: this.#native.listMetadataIndexes().map((d) => ({ propertyName: d.propertyName, indexType: d.indexType })) }
+      return { metadataIndexes: (await this.#native.listMetadataIndexes()).map((d) => ({ propertyName: d.propertyName, indexType: d.indexType })) }
     } catch (e) {
       throw fromNative(e)
     }

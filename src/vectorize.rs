@@ -111,6 +111,57 @@ fn settle(env: &Env, pending: Pending) -> Result<PromiseRaw<'_, String>> {
   })
 }
 
+/// The answer of a read the JS thread could not make at once (a mutation held the index).
+fn later<'env, T: ToNapiValue + Send + 'static>(
+  env: &'env Env,
+  read: impl FnOnce() -> std::result::Result<T, vectorize::VectorizeError> + Send + 'static,
+) -> Result<Either<T, PromiseRaw<'env, T>>> {
+  let promise = env.spawn_future(async move {
+    tokio::task::spawn_blocking(read)
+      .await
+      .map_err(|e| napi::Error::from_reason(e.to_string()))?
+      .or_js()
+  })?;
+  Ok(Either::B(promise))
+}
+
+fn vectors(found: Vec<vectorize::StoredVector>) -> VectorsJs {
+  let mut out = VectorsJs {
+    ids: Vec::with_capacity(found.len()),
+    values: Float32Array::new(Vec::new()),
+    namespaces: Vec::with_capacity(found.len()),
+    metadata: Vec::with_capacity(found.len()),
+  };
+  let mut values = Vec::new();
+  for v in found {
+    out.ids.push(v.id);
+    values.extend_from_slice(&v.values);
+    out.namespaces.push(v.namespace);
+    out.metadata.push(v.metadata);
+  }
+  out.values = Float32Array::new(values);
+  out
+}
+
+fn describe(d: vectorize::IndexInfo) -> DescribeJs {
+  DescribeJs {
+    vector_count: d.vector_count as u32,
+    dimensions: d.dimensions as u32,
+    processed_up_to_datetime: d.processed_up_to_datetime,
+    processed_up_to_mutation: d.processed_up_to_mutation,
+  }
+}
+
+fn index_defs(list: Vec<(String, &'static str)>) -> Vec<MetadataIndexDef> {
+  list
+    .into_iter()
+    .map(|(property_name, ty)| MetadataIndexDef {
+      property_name,
+      index_type: ty.into(),
+    })
+    .collect()
+}
+
 fn options(o: QueryOptionsJs) -> QueryOptions {
   QueryOptions {
     top_k: o.top_k,
@@ -202,25 +253,23 @@ impl VectorizeIndex {
     settle(env, pending)
   }
 
-  /// Reads on the calling thread: a handful of arena rows and redb lookups.
+  /// Reads on the calling thread (a handful of arena rows and redb lookups) unless a mutation
+  /// holds the index; then on a blocking thread.
   #[napi(catch_unwind)]
-  pub fn get_by_ids(&self, ids: Vec<String>) -> Result<VectorsJs> {
-    let found = self.inner.get_by_ids(&ids).or_js()?;
-    let mut out = VectorsJs {
-      ids: Vec::with_capacity(found.len()),
-      values: Float32Array::new(Vec::new()),
-      namespaces: Vec::with_capacity(found.len()),
-      metadata: Vec::with_capacity(found.len()),
-    };
-    let mut values = Vec::new();
-    for v in found {
-      out.ids.push(v.id);
-      values.extend_from_slice(&v.values);
-      out.namespaces.push(v.namespace);
-      out.metadata.push(v.metadata);
+  pub fn get_by_ids<'env>(
+    &self,
+    env: &'env Env,
+    ids: Vec<String>,
+  ) -> Result<Either<VectorsJs, PromiseRaw<'env, VectorsJs>>> {
+    if let Some(found) = self.inner.get_by_ids(&ids, false).or_js()? {
+      return Ok(Either::A(vectors(found)));
     }
-    out.values = Float32Array::new(values);
-    Ok(out)
+    let inner = self.inner.clone();
+    later(env, move || {
+      inner
+        .get_by_ids(&ids, true)
+        .map(|f| vectors(f.unwrap_or_default()))
+    })
   }
 
   #[napi(catch_unwind)]
@@ -262,13 +311,15 @@ impl VectorizeIndex {
   }
 
   #[napi(catch_unwind)]
-  pub fn describe(&self) -> Result<DescribeJs> {
-    let d = self.inner.describe().or_js()?;
-    Ok(DescribeJs {
-      vector_count: d.vector_count as u32,
-      dimensions: d.dimensions as u32,
-      processed_up_to_datetime: d.processed_up_to_datetime,
-      processed_up_to_mutation: d.processed_up_to_mutation,
+  pub fn describe<'env>(&self, env: &'env Env) -> Result<Either<DescribeJs, PromiseRaw<'env, DescribeJs>>> {
+    if let Some(d) = self.inner.describe(false).or_js()? {
+      return Ok(Either::A(describe(d)));
+    }
+    let inner = self.inner.clone();
+    later(env, move || {
+      inner
+        .describe(true)
+        .map(|d| describe(d.expect("waited for the index")))
     })
   }
 
@@ -297,17 +348,19 @@ impl VectorizeIndex {
   }
 
   #[napi(catch_unwind)]
-  pub fn list_metadata_indexes(&self) -> Result<Vec<MetadataIndexDef>> {
-    let list = self.inner.list_metadata_indexes().or_js()?;
-    Ok(
-      list
-        .into_iter()
-        .map(|(property_name, ty)| MetadataIndexDef {
-          property_name,
-          index_type: ty.into(),
-        })
-        .collect(),
-    )
+  pub fn list_metadata_indexes<'env>(
+    &self,
+    env: &'env Env,
+  ) -> Result<Either<Vec<MetadataIndexDef>, PromiseRaw<'env, Vec<MetadataIndexDef>>>> {
+    if let Some(list) = self.inner.list_metadata_indexes(false).or_js()? {
+      return Ok(Either::A(index_defs(list)));
+    }
+    let inner = self.inner.clone();
+    later(env, move || {
+      inner
+        .list_metadata_indexes(true)
+        .map(|l| index_defs(l.unwrap_or_default()))
+    })
   }
 
   /// Releases the file once no other handle in the process uses it; queued mutations finish first.

@@ -15,7 +15,7 @@ pub use error::{Op, VectorizeError};
 pub use filter::Filter;
 pub use metaindex::IndexType;
 pub use metric::Metric;
-pub use state::{MetadataLevel, QueryPlan};
+pub use state::{MetadataLevel, Probe, QueryPlan};
 pub use store::{IndexStore, Match, StoredVector};
 
 use crate::clock::Clock;
@@ -142,17 +142,14 @@ impl VectorizeIndex {
     let (dims, metric) = parse_config(options)?;
     let path = persist::store_path(dir, "vectorize", KIND, name, ".redb")?;
     let store = OPEN.get_or_open(&path, |p| IndexStore::open_file(p, dims, metric))?;
-    {
-      let st = store.read();
-      if dims.is_some_and(|d| d != st.dims) || metric.is_some_and(|m| m != st.metric) {
-        return Err(VectorizeError::Config {
-          detail: format!(
-            "This Vectorize index was created with {} dimensions and metric {}.",
-            st.dims,
-            st.metric.as_str()
-          ),
-        });
-      }
+    if dims.is_some_and(|d| d != store.dims) || metric.is_some_and(|m| m != store.metric) {
+      return Err(VectorizeError::Config {
+        detail: format!(
+          "This Vectorize index was created with {} dimensions and metric {}.",
+          store.dims,
+          store.metric.as_str()
+        ),
+      });
     }
     Self::with_store(name, options, clock, store)
   }
@@ -228,11 +225,27 @@ impl VectorizeIndex {
   }
 
   pub fn dimensions(&self) -> Result<usize, VectorizeError> {
-    self.with(|s| Ok(s.read().dims))
+    self.with(|s| Ok(s.dims))
   }
 
   pub fn metric(&self) -> Result<Metric, VectorizeError> {
-    self.with(|s| Ok(s.read().metric))
+    self.with(|s| Ok(s.metric))
+  }
+
+  /// Runs `f` on the index state. With `wait` false it runs only if the state is free right now
+  /// (`Ok(None)` otherwise): the JS thread never queues behind a mutation waiting for a scan.
+  fn read_state<R>(
+    &self,
+    wait: bool,
+    f: impl FnOnce(&IndexStore, &state::State) -> Result<R, VectorizeError>,
+  ) -> Result<Option<R>, VectorizeError> {
+    self.with(|s| {
+      let guard = if wait { Some(s.read()) } else { s.try_read() };
+      match guard {
+        Some(st) => f(s, &st).map(Some),
+        None => Ok(None),
+      }
+    })
   }
 
   fn submit(&self, change: Change) -> Result<Pending, VectorizeError> {
@@ -358,12 +371,13 @@ impl VectorizeIndex {
     self.submit(Change::Delete(ids))
   }
 
-  /// `getByIds`: stored vectors in request order; unknown ids are left out.
-  pub fn get_by_ids(&self, ids: &[String]) -> Result<Vec<StoredVector>, VectorizeError> {
+  /// `getByIds`: stored vectors in request order; unknown ids are left out. `None` when `wait`
+  /// is false and the index is busy (see `read_state`).
+  pub fn get_by_ids(&self, ids: &[String], wait: bool) -> Result<Option<Vec<StoredVector>>, VectorizeError> {
     for id in ids {
       validate_id(Op::Get, id)?;
     }
-    self.with(|s| s.get(ids))
+    self.read_state(wait, |s, st| s.get_with(st, ids))
   }
 
   /// Validates a query of `vector`, or of the stored vector `by_id` (`queryById`).
@@ -423,16 +437,13 @@ impl VectorizeIndex {
             id: None,
           });
         }
-        Some(v.to_vec())
+        Probe::Vector(v.to_vec())
       }
       (None, Some(id)) => {
         validate_id(Op::Query, id)?;
-        self.with(|s| {
-          let st = s.read();
-          Ok(st.by_id.get(id).map(|&slot| st.arena.vector(slot).to_vec()))
-        })?
+        Probe::Id(id.into())
       }
-      (None, None) => None,
+      (None, None) => Probe::Id(String::new()),
     };
     Ok(QueryPlan {
       vector,
@@ -444,15 +455,16 @@ impl VectorizeIndex {
     })
   }
 
-  /// Runs a planned query: small ones right here, large ones on the search thread.
+  /// Runs a planned query: small ones right here (when the index is not busy with a mutation),
+  /// the others on the search thread.
   pub fn query(&self, plan: QueryPlan) -> Result<Answer, VectorizeError> {
     self.with(|s| {
-      let floats = s.read().scan_floats(&plan, INLINE_FLOATS);
-      if floats <= INLINE_FLOATS {
-        Ok(Answer::Now(s.query_now(&plan)?))
-      } else {
-        Ok(Answer::Later(s.submit_query(plan)))
+      if let Some(st) = s.try_read() {
+        if st.scan_floats(&plan, INLINE_FLOATS) <= INLINE_FLOATS {
+          return Ok(Answer::Now(s.query_with(&st, &plan)?));
+        }
       }
+      Ok(Answer::Later(s.submit_query(plan)))
     })
   }
 
@@ -468,9 +480,9 @@ impl VectorizeIndex {
     }
   }
 
-  pub fn describe(&self) -> Result<IndexInfo, VectorizeError> {
-    self.with(|s| {
-      let st = s.read();
+  /// `describe()`; `None` when `wait` is false and the index is busy (see `read_state`).
+  pub fn describe(&self, wait: bool) -> Result<Option<IndexInfo>, VectorizeError> {
+    self.read_state(wait, |_, st| {
       Ok(IndexInfo {
         vector_count: st.arena.live(),
         dimensions: st.dims,
@@ -492,10 +504,13 @@ impl VectorizeIndex {
     self.submit(Change::DeleteIndex(property.into()))
   }
 
-  /// `(propertyName, indexType)` in creation order.
-  pub fn list_metadata_indexes(&self) -> Result<Vec<(String, &'static str)>, VectorizeError> {
-    self.with(|s| {
-      let st = s.read();
+  /// `(propertyName, indexType)` in creation order; `None` when `wait` is false and the index
+  /// is busy (see `read_state`).
+  pub fn list_metadata_indexes(
+    &self,
+    wait: bool,
+  ) -> Result<Option<Vec<(String, &'static str)>>, VectorizeError> {
+    self.read_state(wait, |_, st| {
       Ok(
         st.indexes
           .iter()
@@ -507,10 +522,10 @@ impl VectorizeIndex {
 
   /// Slots in the arena and live vectors (tests of compaction).
   pub fn arena_stats(&self) -> Result<(usize, usize, usize), VectorizeError> {
-    self.with(|s| {
-      let st = s.read();
+    let stats = self.read_state(true, |_, st| {
       Ok((st.arena.slots(), st.arena.live(), st.arena.heap_bytes()))
-    })
+    })?;
+    Ok(stats.unwrap_or_default())
   }
 }
 

@@ -6,7 +6,7 @@ use super::arena::{Arena, NO_NAMESPACE};
 use super::filter::Filter;
 use super::metaindex::{Entry, IndexType, MetaIndex};
 use super::metric::Metric;
-use super::search::{scan, Probe, Scope, TopK};
+use super::search::{self, scan, Scope, TopK};
 use serde_json::{Map, Value};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -33,13 +33,20 @@ impl MetadataLevel {
 /// A validated query.
 #[derive(Clone, Debug)]
 pub struct QueryPlan {
-  /// `None`: `queryById` of an unknown id (no matches).
-  pub vector: Option<Vec<f32>>,
+  /// The query vector: given (`query`) or the stored vector of an id (`queryById`, looked up
+  /// when the query runs; an unknown id has no matches).
+  pub vector: Probe,
   pub top_k: usize,
   pub namespace: Option<String>,
   pub filter: Option<Filter>,
   pub return_values: bool,
   pub return_metadata: MetadataLevel,
+}
+
+#[derive(Clone, Debug)]
+pub enum Probe {
+  Vector(Vec<f32>),
+  Id(String),
 }
 
 /// A ranked match before its metadata is read.
@@ -196,11 +203,18 @@ impl State {
   /// How many floats a query would scan: every slot's, or (when that is more than `small`) only
   /// those of its filter's candidates — cheap to count from the metadata indexes.
   pub fn scan_floats(&self, plan: &QueryPlan, small: usize) -> usize {
-    let Some(v) = &plan.vector else { return 0 };
-    let all = self.arena.slots() * v.len();
+    let all = self.arena.slots() * self.dims;
     match &plan.filter {
-      Some(f) if all > small => f.candidates(&self.indexes).len() as usize * v.len(),
+      Some(f) if all > small => f.candidates(&self.indexes).len() as usize * self.dims,
       _ => all,
+    }
+  }
+
+  /// The vector a plan queries with, if it has one.
+  fn query_vector<'a>(&'a self, plan: &'a QueryPlan) -> Option<&'a [f32]> {
+    match &plan.vector {
+      Probe::Vector(v) => Some(v),
+      Probe::Id(id) => self.by_id.get(id.as_str()).map(|&slot| self.arena.vector(slot)),
     }
   }
 
@@ -209,7 +223,7 @@ impl State {
     let mut out: Vec<Option<Vec<Hit>>> = (0..plans.len()).map(|_| None).collect();
     let mut shared: Vec<usize> = Vec::new();
     for (i, plan) in plans.iter().enumerate() {
-      let Some(vector) = plan.vector.as_deref() else {
+      let Some(vector) = self.query_vector(plan) else {
         out[i] = Some(Vec::new());
         continue;
       };
@@ -223,7 +237,7 @@ impl State {
         },
         None => None,
       };
-      let probe = [Probe {
+      let probe = [search::Probe {
         vector,
         k: plan.top_k,
       }];
@@ -249,16 +263,16 @@ impl State {
       out[i] = Some(self.hits(vector, tops.into_iter().next()));
     }
     if !shared.is_empty() {
-      let probes: Vec<Probe<'_>> = shared
+      let probes: Vec<search::Probe<'_>> = shared
         .iter()
-        .map(|&i| Probe {
-          vector: plans[i].vector.as_deref().unwrap_or_default(),
+        .map(|&i| search::Probe {
+          vector: self.query_vector(plans[i]).unwrap_or_default(),
           k: plans[i].top_k,
         })
         .collect();
       let tops = scan(&self.arena, self.metric, &Scope::All, &probes);
-      for (&i, top) in shared.iter().zip(tops) {
-        out[i] = Some(self.hits(probes_vector(plans[i]), Some(top)));
+      for ((&i, top), p) in shared.iter().zip(tops).zip(&probes) {
+        out[i] = Some(self.hits(p.vector, Some(top)));
       }
     }
     out.into_iter().map(Option::unwrap_or_default).collect()
@@ -303,8 +317,4 @@ impl State {
     }
     Value::Object(root).to_string()
   }
-}
-
-fn probes_vector(plan: &QueryPlan) -> &[f32] {
-  plan.vector.as_deref().unwrap_or_default()
 }

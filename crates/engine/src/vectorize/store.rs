@@ -17,8 +17,9 @@ use redb::backends::InMemoryBackend;
 use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{mpsc, Arc, RwLock, RwLockReadGuard};
+use std::sync::{mpsc, Arc, RwLock, RwLockReadGuard, RwLockWriteGuard, TryLockError};
 use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
 
 /// Index settings and log position: `dims`, `metric`, `seq`, `last_mutation`, `last_ms`.
@@ -71,6 +72,9 @@ pub(crate) struct QueryJob {
 
 pub struct IndexStore {
   path: Option<PathBuf>,
+  /// Fixed at creation; readable without the state lock.
+  pub dims: usize,
+  pub metric: Metric,
   db: Arc<Database>,
   state: Arc<RwLock<State>>,
   writes: Option<mpsc::Sender<Job>>,
@@ -116,6 +120,7 @@ impl IndexStore {
       VectorizeError::Storage(s) => at(s),
       other => other,
     })?;
+    let (dims, metric) = (state.dims, state.metric);
     let db = Arc::new(db);
     let state = Arc::new(RwLock::new(state));
     let (writes, wrx) = mpsc::channel();
@@ -136,6 +141,8 @@ impl IndexStore {
     };
     Ok(IndexStore {
       path,
+      dims,
+      metric,
       db,
       state,
       writes: Some(writes),
@@ -150,6 +157,16 @@ impl IndexStore {
 
   pub(crate) fn read(&self) -> RwLockReadGuard<'_, State> {
     self.state.read().unwrap_or_else(|p| p.into_inner())
+  }
+
+  /// The state, unless a mutation holds it or waits for it. The JS thread uses this: a waiting
+  /// writer queues new readers behind a running scan, which would stall the event loop.
+  pub(crate) fn try_read(&self) -> Option<RwLockReadGuard<'_, State>> {
+    match self.state.try_read() {
+      Ok(g) => Some(g),
+      Err(TryLockError::Poisoned(p)) => Some(p.into_inner()),
+      Err(TryLockError::WouldBlock) => None,
+    }
   }
 
   /// Queues a mutation; the receiver resolves once it is durable and applied.
@@ -176,16 +193,14 @@ impl IndexStore {
     rx
   }
 
-  /// Runs a query on the calling thread.
-  pub(crate) fn query_now(&self, plan: &QueryPlan) -> Result<Vec<Match>, VectorizeError> {
-    let state = self.read();
+  /// Runs a query with the state already read.
+  pub(crate) fn query_with(&self, state: &State, plan: &QueryPlan) -> Result<Vec<Match>, VectorizeError> {
     let hits = state.search(&[plan]).pop().unwrap_or_default();
-    materialize(&self.db, &state, self.path.as_deref(), plan, hits)
+    materialize(&self.db, state, self.path.as_deref(), plan, hits)
   }
 
-  /// `getByIds`: found ids in request order, each once.
-  pub fn get(&self, ids: &[String]) -> Result<Vec<StoredVector>, VectorizeError> {
-    let state = self.read();
+  /// `getByIds` with the state already read: found ids in request order, each once.
+  pub(crate) fn get_with(&self, state: &State, ids: &[String]) -> Result<Vec<StoredVector>, VectorizeError> {
     let txn = self.db.begin_read().map_err(|e| self.err(e))?;
     let table = txn.open_table(VECTORS).map_err(|e| self.err(e))?;
     let mut out: Vec<StoredVector> = Vec::new();
@@ -495,7 +510,7 @@ fn write_loop(
     let mut writes = Vec::new();
     let mut results: Vec<Result<(), VectorizeError>> = Vec::with_capacity(jobs.len());
     let (seq, last_mutation, last_ms) = {
-      let mut st = state.write().unwrap_or_else(|p| p.into_inner());
+      let mut st = write_politely(state);
       for job in &jobs {
         let seq = st.seq + 1;
         let r = apply(&mut st, &job.change, seq, layout, &mut writes);
@@ -519,6 +534,26 @@ fn write_loop(
     }
     for (job, r) in jobs.into_iter().zip(results) {
       let _ = job.done.send(r);
+    }
+  }
+}
+
+/// Takes the write lock without queueing for it while a scan holds the read lock (a queued
+/// writer would make the JS thread's next read wait for the whole scan); after a while it queues
+/// anyway, so that a stream of queries cannot starve mutations.
+fn write_politely(state: &RwLock<State>) -> RwLockWriteGuard<'_, State> {
+  const PATIENCE: Duration = Duration::from_millis(200);
+  let start = Instant::now();
+  let mut pause = Duration::from_micros(20);
+  loop {
+    match state.try_write() {
+      Ok(g) => return g,
+      Err(TryLockError::Poisoned(p)) => return p.into_inner(),
+      Err(TryLockError::WouldBlock) if start.elapsed() < PATIENCE => {
+        std::thread::sleep(pause);
+        pause = (pause * 2).min(Duration::from_millis(1));
+      }
+      Err(TryLockError::WouldBlock) => return state.write().unwrap_or_else(|p| p.into_inner()),
     }
   }
 }

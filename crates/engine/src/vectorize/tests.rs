@@ -212,7 +212,8 @@ fn insert_skips_existing_ids_and_upsert_replaces_everything() {
   ))
   .unwrap();
   let got = ix
-    .get_by_ids(&["a".into(), "b".into(), "missing".into(), "a".into()])
+    .get_by_ids(&["a".into(), "b".into(), "missing".into(), "a".into()], true)
+    .map(Option::unwrap)
     .unwrap();
   assert_eq!(got.len(), 2);
   assert_eq!(
@@ -224,7 +225,7 @@ fn insert_skips_existing_ids_and_upsert_replaces_everything() {
     (vec![1.0, 2.0], "{\"k\":1}", None)
   );
   upsert(&ix, &[("a", vec![5.0, 6.0], Some("ns"), None)]);
-  let got = ix.get_by_ids(&["a".into()]).unwrap();
+  let got = ix.get_by_ids(&["a".into()], true).map(Option::unwrap).unwrap();
   assert_eq!(
     (
       got[0].values.clone(),
@@ -240,15 +241,21 @@ fn insert_skips_existing_ids_and_upsert_replaces_everything() {
     &[2, 2],
   ))
   .unwrap();
-  assert_eq!(ix.get_by_ids(&["d".into()]).unwrap()[0].values, vec![1.0, 0.0]);
+  assert_eq!(
+    ix.get_by_ids(&["d".into()], true).map(Option::unwrap).unwrap()[0].values,
+    vec![1.0, 0.0]
+  );
   wait(ix.upsert(
     vec![v("d", None, None), v("d", None, None)],
     &[1.0, 0.0, 0.0, 1.0],
     &[2, 2],
   ))
   .unwrap();
-  assert_eq!(ix.get_by_ids(&["d".into()]).unwrap()[0].values, vec![0.0, 1.0]);
-  assert_eq!(ix.describe().unwrap().vector_count, 3);
+  assert_eq!(
+    ix.get_by_ids(&["d".into()], true).map(Option::unwrap).unwrap()[0].values,
+    vec![0.0, 1.0]
+  );
+  assert_eq!(ix.describe(true).unwrap().unwrap().vector_count, 3);
 }
 
 #[test]
@@ -542,7 +549,9 @@ fn batched_queries_answer_like_single_ones() {
     .collect();
   for (q, rx) in queries.iter().zip(receivers) {
     let batched = rx.blocking_recv().unwrap().unwrap();
-    let single = store.query_now(&ix.plan(Some(q), None, top(7)).unwrap()).unwrap();
+    let single = store
+      .query_with(&store.read(), &ix.plan(Some(q), None, top(7)).unwrap())
+      .unwrap();
     assert_eq!(batched, single);
   }
 }
@@ -580,12 +589,15 @@ fn deletes_are_compacted_and_everything_follows_the_moves() {
   );
   let m = query(&ix, &[4500.0, 0.0, 0.0, 0.0], filtered(3, "{\"k\":3}"));
   assert_eq!(ids(&m), ["4503", "4493", "4513"]);
-  let got = ix.get_by_ids(&["4999".into(), "0".into()]).unwrap();
+  let got = ix
+    .get_by_ids(&["4999".into(), "0".into()], true)
+    .map(Option::unwrap)
+    .unwrap();
   assert_eq!(got.len(), 1);
   assert_eq!(got[0].values, vec![4999.0, 0.0, 0.0, 0.0]);
   // Holes are reused by new vectors.
   upsert(&ix, &[("new", vec![-1.0, 0.0, 0.0, 0.0], None, None)]);
-  assert_eq!(ix.describe().unwrap().vector_count, 1001);
+  assert_eq!(ix.describe(true).unwrap().unwrap().vector_count, 1001);
 }
 
 #[test]
@@ -615,20 +627,20 @@ fn metadata_index_admin_rules() {
     "METADATA_INDEX_DELETE_ERROR (code = 40030): metadata index for property \"nope\" does not exist"
   );
   wait(ix.delete_metadata_index("p3")).unwrap();
-  assert_eq!(ix.list_metadata_indexes().unwrap().len(), 9);
+  assert_eq!(ix.list_metadata_indexes(true).unwrap().unwrap().len(), 9);
   assert!(wait(ix.create_metadata_index("$x", "string")).is_err());
 }
 
 #[test]
 fn describe_reports_the_last_applied_mutation() {
   let ix = index(1, "cosine");
-  let d = ix.describe().unwrap();
+  let d = ix.describe(true).unwrap().unwrap();
   assert_eq!(
     (d.vector_count, d.dimensions, d.processed_up_to_mutation),
     (0, 1, None)
   );
   let id = wait(ix.upsert(vec![v("a", None, None)], &[1.0], &[1])).unwrap();
-  let d = ix.describe().unwrap();
+  let d = ix.describe(true).unwrap().unwrap();
   assert_eq!(d.processed_up_to_mutation.as_deref(), Some(id.as_str()));
   assert_eq!(
     d.processed_up_to_datetime.as_deref(),
@@ -636,7 +648,10 @@ fn describe_reports_the_last_applied_mutation() {
   );
   let again = wait(ix.delete_by_ids(vec!["zzz".into()])).unwrap();
   assert_ne!(id, again);
-  assert_eq!(ix.describe().unwrap().processed_up_to_mutation, Some(again));
+  assert_eq!(
+    ix.describe(true).unwrap().unwrap().processed_up_to_mutation,
+    Some(again)
+  );
   let re = regex_like_uuid(&id);
   assert!(re, "{id} is not a v4 uuid");
 }
@@ -688,9 +703,12 @@ fn reopen_restores_vectors_indexes_and_log_position() {
     VectorizeIndex::persistent(dir.path(), "emb", &IndexOptions::default(), clock.clone()).unwrap();
   assert_eq!(reopened.dimensions().unwrap(), 3);
   assert_eq!(reopened.metric().unwrap(), Metric::DotProduct);
-  let d = reopened.describe().unwrap();
+  let d = reopened.describe(true).unwrap().unwrap();
   assert_eq!((d.vector_count, d.processed_up_to_mutation), (2, Some(last)));
-  let got = reopened.get_by_ids(&["a".into()]).unwrap();
+  let got = reopened
+    .get_by_ids(&["a".into()], true)
+    .map(Option::unwrap)
+    .unwrap();
   assert_eq!(got[0].values, vec![1.0, 2.0, 3.0]);
   assert_eq!(got[0].namespace.as_deref(), Some("n"));
   assert_eq!(got[0].metadata, "{\"tag\":\"x\",\"more\":[1]}");
@@ -705,7 +723,7 @@ fn reopen_restores_vectors_indexes_and_log_position() {
   // "c" was indexed by the first "gone" index, not by the re-created one.
   assert!(query(&reopened, &[1.0, 0.0, 0.0], filtered(5, "{\"gone\":1}")).is_empty());
   assert_eq!(
-    reopened.list_metadata_indexes().unwrap(),
+    reopened.list_metadata_indexes(true).unwrap().unwrap(),
     vec![("tag".to_string(), "string"), ("gone".to_string(), "number")]
   );
   // Settings must match the file.
