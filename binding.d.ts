@@ -9,6 +9,26 @@
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
+export declare class D1DatabaseNative {
+  constructor(options?: D1Options | undefined | null)
+  /** One prepared statement's execution (`first`, `all`, `run`, `raw`). */
+  query(sql: string, params: Array<Param>, bookmark?: boolean | undefined | null): Answer
+  /**
+   * `batch()`: statement `i` runs `sql[index[i]]` with the next `counts[i]` values of `params`
+   * (one flat list, so that a batch crosses as three arrays rather than one per statement).
+   */
+  batch(sql: Array<string>, index: Array<number>, counts: Array<number>, params: Array<Param>, bookmark?: boolean | undefined | null): Answer
+  exec(sql: string): Answer
+  dump(): Answer
+  /** Releases the file once no other handle in the process uses it; queued calls finish first. */
+  close(): Promise<undefined>
+  get isOpen(): boolean
+  get name(): string
+  /** The database file, when persisted. */
+  get path(): string | null
+}
+export type D1Database = D1DatabaseNative
+
 export declare class KVNamespaceNative {
   constructor(options?: KvOptions | undefined | null, clock?: ManualClock | undefined | null)
   /** Reads on the calling thread: a cached redb read is cheaper than a hop to another thread. */
@@ -16,7 +36,7 @@ export declare class KVNamespaceNative {
   /** `[value, metadataJson | null]`, or `null` when the key is missing. */
   getWithMetadata(key: string, kind: number, cacheTtl?: number | undefined | null): [any, string | undefined | null] | null
   /** One `[text, metadataJson | null]` (or `null`) per key. */
-  getBulk(keys: Array<string>, ty: string, cacheTtl?: number | undefined | null): Array<[string, string | undefined | null] | undefined | null>
+  getBulk(keys: Array<string>, ty: string, cacheTtl?: number | undefined | null): Array<BulkEntryJs | undefined | null>
   /** `value` is a string or bytes; `null` means the caller passed a type KV cannot store. */
   put(key: string, value?: string | Uint8Array | undefined | null, expiration?: number | undefined | null, expirationTtl?: number | undefined | null, metadata?: string | undefined | null): Promise<undefined>
   delete(key: string): Promise<undefined>
@@ -132,6 +152,26 @@ export interface ConditionalJs {
   ifUnmodifiedSince?: string
 }
 
+export interface D1Limits {
+  maxBoundParameters: number
+  maxSqlBytes: number
+  maxColumns: number
+  maxValueBytes: number
+  maxLikePatternBytes: number
+  maxCompoundSelect: number
+  maxExprDepth: number
+  maxFunctionArgs: number
+  maxTriggerDepth: number
+  busyTimeoutMs: number
+}
+
+export interface D1Options {
+  /** Directory of persisted stores; omitted = in-memory, private to this object. */
+  persist?: string
+  /** The database's name (file `<persist>/d1/<name>.sqlite`); default `"default"`. */
+  name?: string
+}
+
 export interface DescribeJs {
   vectorCount: number
   dimensions: number
@@ -191,6 +231,7 @@ export declare function limits(): Limits
 
 export interface Limits {
   kv: KvLimits
+  d1: D1Limits
   r2: R2Limits
   vectorize: VectorizeLimits
 }
@@ -284,6 +325,9 @@ export interface RangeJs {
   suffix?: number
   header?: string
 }
+
+/** A SQL script's statements, split where SQLite ends them (for migration files). */
+export declare function splitSqlStatements(sql: string): Array<string>
 
 export interface VectorizeLimits {
   minDimensions: number

@@ -835,6 +835,8 @@ function __napiStampBindingTarget(exportsObject, target) {
 // linked import resolves to `undefined`.
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
+module.exports.D1DatabaseNative = nativeBinding.D1DatabaseNative
+module.exports.D1Database = nativeBinding.D1Database
 module.exports.KVNamespaceNative = nativeBinding.KVNamespaceNative
 module.exports.KvNamespace = nativeBinding.KvNamespace
 module.exports.ManualClock = nativeBinding.ManualClock
@@ -845,3 +847,4 @@ module.exports.R2Writer = nativeBinding.R2Writer
 module.exports.VectorizeIndexNative = nativeBinding.VectorizeIndexNative
 module.exports.VectorizeIndex = nativeBinding.VectorizeIndex
 module.exports.limits = nativeBinding.limits
+module.exports.splitSqlStatements = nativeBinding.splitSqlStatements

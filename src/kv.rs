@@ -40,6 +40,8 @@ pub struct ListPageJs {
 }
 
 type Value<'env> = Either<JsString<'env>, ArrayBuffer<'env>>;
+/// `[text, metadataJson | null]` of a found bulk entry.
+type BulkEntryJs = (String, Option<String>);
 
 fn value<'env>(env: &'env Env, kind: u32, bytes: &[u8]) -> Result<Value<'env>> {
   match kind {
@@ -122,7 +124,7 @@ impl KvNamespace {
     keys: Vec<String>,
     ty: String,
     cache_ttl: Option<f64>,
-  ) -> Result<Vec<Option<(String, Option<String>)>>> {
+  ) -> Result<Vec<Option<BulkEntryJs>>> {
     let found = self.inner.get_bulk(&keys, &ty, cache_ttl).or_js()?;
     Ok(
       found

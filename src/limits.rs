@@ -15,6 +15,20 @@ pub struct KvLimits {
 }
 
 #[napi(object)]
+pub struct D1Limits {
+  pub max_bound_parameters: u32,
+  pub max_sql_bytes: u32,
+  pub max_columns: u32,
+  pub max_value_bytes: u32,
+  pub max_like_pattern_bytes: u32,
+  pub max_compound_select: u32,
+  pub max_expr_depth: u32,
+  pub max_function_args: u32,
+  pub max_trigger_depth: u32,
+  pub busy_timeout_ms: u32,
+}
+
+#[napi(object)]
 pub struct R2Limits {
   pub max_key_bytes: u32,
   pub max_object_bytes: f64,
@@ -61,6 +75,7 @@ fn vectorize_limits() -> VectorizeLimits {
 #[napi(object)]
 pub struct Limits {
   pub kv: KvLimits,
+  pub d1: D1Limits,
   pub r2: R2Limits,
   pub vectorize: VectorizeLimits,
 }
@@ -77,6 +92,21 @@ pub fn limits() -> Limits {
       min_cache_ttl_secs: MIN_CACHE_TTL_SECS as u32,
       max_list_keys: MAX_LIST_KEYS as u32,
       max_bulk_keys: MAX_BULK_KEYS as u32,
+    },
+    d1: {
+      use limits::d1::*;
+      D1Limits {
+        max_bound_parameters: MAX_BOUND_PARAMETERS as u32,
+        max_sql_bytes: MAX_SQL_BYTES as u32,
+        max_columns: MAX_COLUMNS as u32,
+        max_value_bytes: MAX_VALUE_BYTES as u32,
+        max_like_pattern_bytes: MAX_LIKE_PATTERN_BYTES as u32,
+        max_compound_select: MAX_COMPOUND_SELECT as u32,
+        max_expr_depth: MAX_EXPR_DEPTH as u32,
+        max_function_args: MAX_FUNCTION_ARGS as u32,
+        max_trigger_depth: MAX_TRIGGER_DEPTH as u32,
+        busy_timeout_ms: BUSY_TIMEOUT_MS as u32,
+      }
     },
     r2: {
       use limits::r2::*;

@@ -4,6 +4,7 @@
 //! crate (repository root) only converts arguments and results.
 
 pub mod clock;
+pub mod d1;
 pub mod error;
 pub mod kv;
 pub mod limits;

@@ -21,6 +21,37 @@ pub mod kv {
   pub const MAX_BULK_VALUE_BYTES: usize = 25 * 1024 * 1024;
 }
 
+/// D1 (https://developers.cloudflare.com/d1/platform/limits/), with the SQLite limits workerd's
+/// SQL layer sets on every database (what Miniflare's D1 runs on).
+pub mod d1 {
+  /// Bound parameters per statement (`SQLITE_LIMIT_VARIABLE_NUMBER`).
+  pub const MAX_BOUND_PARAMETERS: i32 = 100;
+  /// Bytes of SQL per statement (`SQLITE_LIMIT_SQL_LENGTH`).
+  pub const MAX_SQL_BYTES: i32 = 100_000;
+  /// Columns per table, index or result (`SQLITE_LIMIT_COLUMN`).
+  pub const MAX_COLUMNS: i32 = 100;
+  /// Bytes in one string or BLOB, and in one row (`SQLITE_LIMIT_LENGTH`; workerd's local value,
+  /// production documents 2,000,000).
+  pub const MAX_VALUE_BYTES: i32 = 4 * 1024 * 1024;
+  /// Depth of an expression tree (`SQLITE_LIMIT_EXPR_DEPTH`).
+  pub const MAX_EXPR_DEPTH: i32 = 100;
+  /// Terms of a compound SELECT (`SQLITE_LIMIT_COMPOUND_SELECT`).
+  pub const MAX_COMPOUND_SELECT: i32 = 5;
+  /// Virtual-machine instructions per statement (`SQLITE_LIMIT_VDBE_OP`).
+  pub const MAX_VDBE_OPS: i32 = 25_000;
+  /// Arguments per SQL function call (`SQLITE_LIMIT_FUNCTION_ARG`).
+  pub const MAX_FUNCTION_ARGS: i32 = 127;
+  /// Bytes in a LIKE or GLOB pattern (`SQLITE_LIMIT_LIKE_PATTERN_LENGTH`).
+  pub const MAX_LIKE_PATTERN_BYTES: i32 = 50;
+  /// Nesting depth of triggers (`SQLITE_LIMIT_TRIGGER_DEPTH`).
+  pub const MAX_TRIGGER_DEPTH: i32 = 10;
+  /// Attached databases: none (`SQLITE_LIMIT_ATTACHED`).
+  pub const MAX_ATTACHED: i32 = 0;
+  /// How long a statement waits for a lock held by another process before failing with
+  /// `SQLITE_BUSY` (D1 itself never shares its file; a local file may be open in a CLI or GUI).
+  pub const BUSY_TIMEOUT_MS: u64 = 5_000;
+}
+
 /// R2 (https://developers.cloudflare.com/r2/platform/limits/), as Miniflare enforces them.
 pub mod r2 {
   /// Object keys are limited to 1024 bytes of UTF-8.
