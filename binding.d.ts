@@ -130,7 +130,7 @@ export declare class VectorizeIndexNative {
   deleteMetadataIndex(propertyName: string): Promise<string>
   listMetadataIndexes(): Array<MetadataIndexDef> | Promise<Array<MetadataIndexDef>>
   /** Releases the file once no other handle in the process uses it; queued mutations finish first. */
-  close(): Promise<undefined>
+  close(): Promise<unknown>
   get isOpen(): boolean
   get name(): string
   get dimensions(): number

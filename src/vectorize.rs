@@ -8,6 +8,7 @@
 
 use crate::clock::ManualClock;
 use crate::error::OrJs;
+use crate::task;
 use edgebase_engine::vectorize::{self, Answer, IndexOptions, Match, Pending, QueryOptions, VectorInput};
 use edgebase_engine::Clock;
 use napi::bindgen_prelude::*;
@@ -365,12 +366,11 @@ impl VectorizeIndex {
 
   /// Releases the file once no other handle in the process uses it; queued mutations finish first.
   #[napi]
-  pub fn close<'env>(&self, env: &'env Env) -> Result<PromiseRaw<'env, ()>> {
+  pub fn close(&self) -> AsyncTask<task::Done> {
     let inner = self.inner.clone();
-    env.spawn_future(async move {
-      tokio::task::spawn_blocking(move || inner.close())
-        .await
-        .map_err(|e| napi::Error::from_reason(e.to_string()))
+    task::blocking(move || {
+      inner.close();
+      Ok(())
     })
   }
 
