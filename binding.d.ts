@@ -36,7 +36,7 @@ export declare class KVNamespaceNative {
   /** `[value, metadataJson | null]`, or `null` when the key is missing. */
   getWithMetadata(key: string, kind: number, cacheTtl?: number | undefined | null): [any, string | undefined | null] | null
   /** One `[text, metadataJson | null]` (or `null`) per key. */
-  getBulk(keys: Array<string>, ty: string, cacheTtl?: number | undefined | null): Array<[string, string | undefined | null] | undefined | null>
+  getBulk(keys: Array<string>, ty: string, cacheTtl?: number | undefined | null): Array<BulkEntryJs | undefined | null>
   /** `value` is a string or bytes; `null` means the caller passed a type KV cannot store. */
   put(key: string, value?: string | Uint8Array | undefined | null, expiration?: number | undefined | null, expirationTtl?: number | undefined | null, metadata?: string | undefined | null): Promise<undefined>
   delete(key: string): Promise<undefined>
@@ -111,6 +111,33 @@ export declare class R2Writer {
   abort(): void
 }
 
+export declare class VectorizeIndexNative {
+  constructor(options: VectorizeOptions, clock?: ManualClock | undefined | null)
+  /** `values` holds every vector's values back to back, `lengths[i]` of them for vector `i`. */
+  insert(ids: Array<string>, namespaces: Array<string | undefined | null>, metadata: Array<string | undefined | null>, values: Float32Array, lengths: Uint32Array): Promise<string>
+  /** Arguments as for `insert`. */
+  upsert(ids: Array<string>, namespaces: Array<string | undefined | null>, metadata: Array<string | undefined | null>, values: Float32Array, lengths: Uint32Array): Promise<string>
+  deleteByIds(ids: Array<string>): Promise<string>
+  /**
+   * Reads on the calling thread (a handful of arena rows and redb lookups) unless a mutation
+   * holds the index; then on a blocking thread.
+   */
+  getByIds(ids: Array<string>): VectorsJs | Promise<VectorsJs>
+  query(vector: Float32Array, options: QueryOptionsJs): QueryResult
+  queryById(id: string, options: QueryOptionsJs): QueryResult
+  describe(): DescribeJs | Promise<DescribeJs>
+  createMetadataIndex(propertyName: string, indexType: string): Promise<string>
+  deleteMetadataIndex(propertyName: string): Promise<string>
+  listMetadataIndexes(): Array<MetadataIndexDef> | Promise<Array<MetadataIndexDef>>
+  /** Releases the file once no other handle in the process uses it; queued mutations finish first. */
+  close(): Promise<unknown>
+  get isOpen(): boolean
+  get name(): string
+  get dimensions(): number
+  get metric(): string
+}
+export type VectorizeIndex = VectorizeIndexNative
+
 /** `onlyIf`, flattened: `headers` says which half is meant. */
 export interface ConditionalJs {
   headers?: boolean
@@ -143,6 +170,13 @@ export interface D1Options {
   persist?: string
   /** The database's name (file `<persist>/d1/<name>.sqlite`); default `"default"`. */
   name?: string
+}
+
+export interface DescribeJs {
+  vectorCount: number
+  dimensions: number
+  processedUpToDatetime?: string
+  processedUpToMutation?: string
 }
 
 /**
@@ -199,6 +233,7 @@ export interface Limits {
   kv: KvLimits
   d1: D1Limits
   r2: R2Limits
+  vectorize: VectorizeLimits
 }
 
 export interface ListOptionsJs {
@@ -219,6 +254,20 @@ export interface ListPageJs {
   cursor?: string
 }
 
+/** Matches as parallel columns; `values` holds `ids.length × dimensions` floats when asked for. */
+export interface MatchesJs {
+  ids: Array<string>
+  scores: Array<number>
+  values?: Float32Array
+  namespaces: Array<string | undefined | null>
+  metadata: Array<string | undefined | null>
+}
+
+export interface MetadataIndexDef {
+  propertyName: string
+  indexType: string
+}
+
 export interface PartJs {
   partNumber: number
   etag: string
@@ -236,6 +285,16 @@ export interface PutOptionsJs {
   sha512?: string | Uint8Array
   storageClass?: string
   ssecKey?: string | Uint8Array
+}
+
+export interface QueryOptionsJs {
+  topK?: number
+  namespace?: string
+  returnValues?: boolean
+  /** Already rewritten and stringified by the JS layer; validated by the engine. */
+  returnMetadata?: string
+  /** Compact JSON. */
+  filter?: string
 }
 
 export interface R2Limits {
@@ -269,3 +328,36 @@ export interface RangeJs {
 
 /** A SQL script's statements, split where SQLite ends them (for migration files). */
 export declare function splitSqlStatements(sql: string): Array<string>
+
+export interface VectorizeLimits {
+  minDimensions: number
+  maxDimensions: number
+  maxIdBytes: number
+  maxNamespaceBytes: number
+  maxMetadataBytes: number
+  maxBatchVectors: number
+  defaultTopK: number
+  maxTopK: number
+  maxTopKWithData: number
+  maxMetadataIndexes: number
+  indexedStringBytes: number
+  maxFilterBytes: number
+}
+
+export interface VectorizeOptions {
+  /** Directory of persisted stores; omitted = in-memory, private to this object. */
+  persist?: string
+  /** The index's name (file `<persist>/vectorize/<name>.redb`); default `"default"`. */
+  name?: string
+  dimensions?: number
+  metric?: string
+  metadataIndexes?: Array<MetadataIndexDef>
+}
+
+/** Stored vectors as parallel columns; `values` holds `ids.length × dimensions` floats. */
+export interface VectorsJs {
+  ids: Array<string>
+  values: Float32Array
+  namespaces: Array<string | undefined | null>
+  metadata: Array<string>
+}

@@ -844,5 +844,7 @@ module.exports.R2Body = nativeBinding.R2Body
 module.exports.R2BucketNative = nativeBinding.R2BucketNative
 module.exports.R2Bucket = nativeBinding.R2Bucket
 module.exports.R2Writer = nativeBinding.R2Writer
+module.exports.VectorizeIndexNative = nativeBinding.VectorizeIndexNative
+module.exports.VectorizeIndex = nativeBinding.VectorizeIndex
 module.exports.limits = nativeBinding.limits
 module.exports.splitSqlStatements = nativeBinding.splitSqlStatements

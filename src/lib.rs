@@ -11,6 +11,7 @@ mod limits;
 mod r2;
 mod r2_stream;
 mod task;
+mod vectorize;
 
 pub use clock::ManualClock;
 

@@ -39,10 +39,45 @@ pub struct R2Limits {
 }
 
 #[napi(object)]
+pub struct VectorizeLimits {
+  pub min_dimensions: u32,
+  pub max_dimensions: u32,
+  pub max_id_bytes: u32,
+  pub max_namespace_bytes: u32,
+  pub max_metadata_bytes: u32,
+  pub max_batch_vectors: u32,
+  pub default_top_k: u32,
+  pub max_top_k: u32,
+  pub max_top_k_with_data: u32,
+  pub max_metadata_indexes: u32,
+  pub indexed_string_bytes: u32,
+  pub max_filter_bytes: u32,
+}
+
+fn vectorize_limits() -> VectorizeLimits {
+  use limits::vectorize::*;
+  VectorizeLimits {
+    min_dimensions: MIN_DIMENSIONS as u32,
+    max_dimensions: MAX_DIMENSIONS as u32,
+    max_id_bytes: MAX_ID_BYTES as u32,
+    max_namespace_bytes: MAX_NAMESPACE_BYTES as u32,
+    max_metadata_bytes: MAX_METADATA_BYTES as u32,
+    max_batch_vectors: MAX_BATCH_VECTORS as u32,
+    default_top_k: DEFAULT_TOP_K as u32,
+    max_top_k: MAX_TOP_K as u32,
+    max_top_k_with_data: MAX_TOP_K_WITH_DATA as u32,
+    max_metadata_indexes: MAX_METADATA_INDEXES as u32,
+    indexed_string_bytes: INDEXED_STRING_BYTES as u32,
+    max_filter_bytes: MAX_FILTER_BYTES as u32,
+  }
+}
+
+#[napi(object)]
 pub struct Limits {
   pub kv: KvLimits,
   pub d1: D1Limits,
   pub r2: R2Limits,
+  pub vectorize: VectorizeLimits,
 }
 
 #[napi]
@@ -84,5 +119,6 @@ pub fn limits() -> Limits {
         min_part_bytes: MIN_PART_BYTES as u32,
       }
     },
+    vectorize: vectorize_limits(),
   }
 }

@@ -10,6 +10,7 @@ pub mod kv;
 pub mod limits;
 pub mod persist;
 pub mod r2;
+pub mod vectorize;
 
 pub use clock::Clock;
 pub use error::{BindingError, ErrorClass, StorageError};

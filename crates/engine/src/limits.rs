@@ -71,3 +71,34 @@ pub mod r2 {
   /// SSE-C keys are 32 bytes (64 hex characters).
   pub const SSEC_KEY_BYTES: usize = 32;
 }
+
+/// Vectorize V2 (https://developers.cloudflare.com/vectorize/platform/limits/).
+pub mod vectorize {
+  /// Dimensions of an index: 1 to 1536.
+  pub const MIN_DIMENSIONS: usize = 1;
+  pub const MAX_DIMENSIONS: usize = 1536;
+  /// Vector ids are limited to 64 bytes of UTF-8.
+  pub const MAX_ID_BYTES: usize = 64;
+  /// Namespace names are limited to 64 bytes of UTF-8.
+  pub const MAX_NAMESPACE_BYTES: usize = 64;
+  /// Metadata is limited to 10 KiB of serialized JSON per vector.
+  pub const MAX_METADATA_BYTES: usize = 10 * 1024;
+  /// One insert / upsert carries at most 1000 vectors from a Worker.
+  pub const MAX_BATCH_VECTORS: usize = 1000;
+  /// `topK` when the query does not say.
+  pub const DEFAULT_TOP_K: usize = 5;
+  /// `topK` ceiling without values or full metadata.
+  pub const MAX_TOP_K: usize = 100;
+  /// `topK` ceiling with `returnValues: true` or `returnMetadata: "all"`.
+  pub const MAX_TOP_K_WITH_DATA: usize = 50;
+  /// Metadata indexes per Vectorize index.
+  pub const MAX_METADATA_INDEXES: usize = 10;
+  /// String metadata indexes hold the first 64 bytes of a value (cut on a UTF-8 boundary).
+  pub const INDEXED_STRING_BYTES: usize = 64;
+  /// A filter's compact JSON must be shorter than 2048 bytes.
+  pub const MAX_FILTER_BYTES: usize = 2048;
+  /// Filter keys are at most 512 characters.
+  pub const MAX_FILTER_KEY_CHARS: usize = 512;
+  /// Index names are at most 64 bytes.
+  pub const MAX_INDEX_NAME_BYTES: usize = 64;
+}
