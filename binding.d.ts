@@ -9,6 +9,26 @@
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
+export declare class D1DatabaseNative {
+  constructor(options?: D1Options | undefined | null)
+  /** One prepared statement's execution (`first`, `all`, `run`, `raw`). */
+  query(sql: string, params: Array<Param>, bookmark?: boolean | undefined | null): Answer
+  /**
+   * `batch()`: statement `i` runs `sql[index[i]]` with the next `counts[i]` values of `params`
+   * (one flat list, so that a batch crosses as three arrays rather than one per statement).
+   */
+  batch(sql: Array<string>, index: Array<number>, counts: Array<number>, params: Array<Param>, bookmark?: boolean | undefined | null): Answer
+  exec(sql: string): Answer
+  dump(): Answer
+  /** Releases the file once no other handle in the process uses it; queued calls finish first. */
+  close(): Promise<undefined>
+  get isOpen(): boolean
+  get name(): string
+  /** The database file, when persisted. */
+  get path(): string | null
+}
+export type D1Database = D1DatabaseNative
+
 export declare class KVNamespaceNative {
   constructor(options?: KvOptions | undefined | null, clock?: ManualClock | undefined | null)
   /** Reads on the calling thread: a cached redb read is cheaper than a hop to another thread. */
@@ -95,6 +115,8 @@ export declare class R2Writer {
 export declare class ServerEnvNative {
   constructor()
   addKv(binding: string, kv: KVNamespaceNative): void
+  addD1(binding: string, db: D1DatabaseNative): void
+  addVectorize(binding: string, index: VectorizeIndex): void
   addR2(binding: string, bucket: R2BucketNative): void
 }
 export type ServerEnv = ServerEnvNative
@@ -115,6 +137,33 @@ export declare class ServerNative {
 }
 export type Server = ServerNative
 
+export declare class VectorizeIndexNative {
+  constructor(options: VectorizeOptions, clock?: ManualClock | undefined | null)
+  /** `values` holds every vector's values back to back, `lengths[i]` of them for vector `i`. */
+  insert(ids: Array<string>, namespaces: Array<string | undefined | null>, metadata: Array<string | undefined | null>, values: Float32Array, lengths: Uint32Array): Promise<string>
+  /** Arguments as for `insert`. */
+  upsert(ids: Array<string>, namespaces: Array<string | undefined | null>, metadata: Array<string | undefined | null>, values: Float32Array, lengths: Uint32Array): Promise<string>
+  deleteByIds(ids: Array<string>): Promise<string>
+  /**
+   * Reads on the calling thread (a handful of arena rows and redb lookups) unless a mutation
+   * holds the index; then on a blocking thread.
+   */
+  getByIds(ids: Array<string>): VectorsJs | Promise<VectorsJs>
+  query(vector: Float32Array, options: QueryOptionsJs): QueryResult
+  queryById(id: string, options: QueryOptionsJs): QueryResult
+  describe(): DescribeJs | Promise<DescribeJs>
+  createMetadataIndex(propertyName: string, indexType: string): Promise<string>
+  deleteMetadataIndex(propertyName: string): Promise<string>
+  listMetadataIndexes(): Array<MetadataIndexDef> | Promise<Array<MetadataIndexDef>>
+  /** Releases the file once no other handle in the process uses it; queued mutations finish first. */
+  close(): Promise<unknown>
+  get isOpen(): boolean
+  get name(): string
+  get dimensions(): number
+  get metric(): string
+}
+export type VectorizeIndex = VectorizeIndexNative
+
 /** `onlyIf`, flattened: `headers` says which half is meant. */
 export interface ConditionalJs {
   headers?: boolean
@@ -127,6 +176,33 @@ export interface ConditionalJs {
   ifNoneMatch?: string
   ifModifiedSince?: string
   ifUnmodifiedSince?: string
+}
+
+export interface D1Limits {
+  maxBoundParameters: number
+  maxSqlBytes: number
+  maxColumns: number
+  maxValueBytes: number
+  maxLikePatternBytes: number
+  maxCompoundSelect: number
+  maxExprDepth: number
+  maxFunctionArgs: number
+  maxTriggerDepth: number
+  busyTimeoutMs: number
+}
+
+export interface D1Options {
+  /** Directory of persisted stores; omitted = in-memory, private to this object. */
+  persist?: string
+  /** The database's name (file `<persist>/d1/<name>.sqlite`); default `"default"`. */
+  name?: string
+}
+
+export interface DescribeJs {
+  vectorCount: number
+  dimensions: number
+  processedUpToDatetime?: string
+  processedUpToMutation?: string
 }
 
 /**
@@ -181,7 +257,9 @@ export declare function limits(): Limits
 
 export interface Limits {
   kv: KvLimits
+  d1: D1Limits
   r2: R2Limits
+  vectorize: VectorizeLimits
 }
 
 export interface ListOptionsJs {
@@ -202,6 +280,20 @@ export interface ListPageJs {
   cursor?: string
 }
 
+/** Matches as parallel columns; `values` holds `ids.length × dimensions` floats when asked for. */
+export interface MatchesJs {
+  ids: Array<string>
+  scores: Array<number>
+  values?: Float32Array
+  namespaces: Array<string | undefined | null>
+  metadata: Array<string | undefined | null>
+}
+
+export interface MetadataIndexDef {
+  propertyName: string
+  indexType: string
+}
+
 export interface PartJs {
   partNumber: number
   etag: string
@@ -219,6 +311,16 @@ export interface PutOptionsJs {
   sha512?: string | Uint8Array
   storageClass?: string
   ssecKey?: string | Uint8Array
+}
+
+export interface QueryOptionsJs {
+  topK?: number
+  namespace?: string
+  returnValues?: boolean
+  /** Already rewritten and stringified by the JS layer; validated by the engine. */
+  returnMetadata?: string
+  /** Compact JSON. */
+  filter?: string
 }
 
 export interface R2Limits {
@@ -264,5 +366,41 @@ export interface ServerOptionsJs {
   log?: boolean
 }
 
+/** A SQL script's statements, split where SQLite ends them (for migration files). */
+export declare function splitSqlStatements(sql: string): Array<string>
+
 /** Validates everything and opens the stores off the JS thread, then binds. */
 export declare function startServer(options: ServerOptionsJs, bindings?: ServerEnvNative | undefined | null): Promise<ServerNative>
+
+export interface VectorizeLimits {
+  minDimensions: number
+  maxDimensions: number
+  maxIdBytes: number
+  maxNamespaceBytes: number
+  maxMetadataBytes: number
+  maxBatchVectors: number
+  defaultTopK: number
+  maxTopK: number
+  maxTopKWithData: number
+  maxMetadataIndexes: number
+  indexedStringBytes: number
+  maxFilterBytes: number
+}
+
+export interface VectorizeOptions {
+  /** Directory of persisted stores; omitted = in-memory, private to this object. */
+  persist?: string
+  /** The index's name (file `<persist>/vectorize/<name>.redb`); default `"default"`. */
+  name?: string
+  dimensions?: number
+  metric?: string
+  metadataIndexes?: Array<MetadataIndexDef>
+}
+
+/** Stored vectors as parallel columns; `values` holds `ids.length × dimensions` floats. */
+export interface VectorsJs {
+  ids: Array<string>
+  values: Float32Array
+  namespaces: Array<string | undefined | null>
+  metadata: Array<string>
+}

@@ -835,6 +835,8 @@ function __napiStampBindingTarget(exportsObject, target) {
 // linked import resolves to `undefined`.
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
+module.exports.D1DatabaseNative = nativeBinding.D1DatabaseNative
+module.exports.D1Database = nativeBinding.D1Database
 module.exports.KVNamespaceNative = nativeBinding.KVNamespaceNative
 module.exports.KvNamespace = nativeBinding.KvNamespace
 module.exports.ManualClock = nativeBinding.ManualClock
@@ -846,5 +848,8 @@ module.exports.ServerEnvNative = nativeBinding.ServerEnvNative
 module.exports.ServerEnv = nativeBinding.ServerEnv
 module.exports.ServerNative = nativeBinding.ServerNative
 module.exports.Server = nativeBinding.Server
+module.exports.VectorizeIndexNative = nativeBinding.VectorizeIndexNative
+module.exports.VectorizeIndex = nativeBinding.VectorizeIndex
 module.exports.limits = nativeBinding.limits
+module.exports.splitSqlStatements = nativeBinding.splitSqlStatements
 module.exports.startServer = nativeBinding.startServer

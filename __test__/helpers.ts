@@ -1,5 +1,6 @@
 // Shared test helpers: load the built addon through Node's own require (not Vite's transform),
 // per-test temp dirs, and exact-error assertions.
+import { spawn } from 'node:child_process'
 import { createRequire } from 'node:module'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -72,4 +73,30 @@ export async function expectAllSettle(calls: Array<(v: unknown) => unknown>, val
     }
   }
   expect(settled).toBe(calls.length * values.length)
+}
+
+/**
+ * Runs `node <script> ...args`, which prints `ack <i>` after each acknowledged write, and kills it
+ * with SIGKILL once `<i>` reaches `atLeast`. Resolves with the last acknowledged `<i>` after the
+ * child is gone.
+ */
+export async function killAfterAcks(script: string, args: string[], atLeast: number): Promise<number> {
+  const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'inherit'] })
+  let acked = -1
+  await new Promise<void>((resolve) => {
+    let buf = ''
+    child.stdout.on('data', (d: Buffer) => {
+      buf += d.toString()
+      const lines = buf.split('\n')
+      buf = lines.pop()!
+      for (const l of lines) if (l.startsWith('ack ')) acked = Number(l.slice(4))
+      if (acked >= atLeast) {
+        child.kill('SIGKILL')
+        resolve()
+      }
+    })
+  })
+  await new Promise((r) => child.on('exit', r))
+  expect(child.signalCode).toBe('SIGKILL')
+  return acked
 }

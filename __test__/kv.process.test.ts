@@ -1,10 +1,10 @@
 // Process-level guarantees: durability across kill -9, file locking across processes, sharing
 // across worker threads, and hostile input that must never take the process down.
-import { spawn, spawnSync } from 'node:child_process'
+import { spawnSync } from 'node:child_process'
 import { join } from 'node:path'
 import { Worker } from 'node:worker_threads'
 import { describe, expect, it } from 'vitest'
-import { native, require, tempDir } from './helpers'
+import { expectAllSettle, killAfterAcks, native, require, tempDir } from './helpers'
 
 const { KVNamespace } = native
 const CHILD = join(import.meta.dirname, 'fixtures', 'kv-child.js')
@@ -12,23 +12,7 @@ const CHILD = join(import.meta.dirname, 'fixtures', 'kv-child.js')
 describe('process safety', () => {
   it('every acknowledged put survives kill -9', async () => {
     const dir = tempDir()
-    const child = spawn(process.execPath, [CHILD, 'write', dir], { stdio: ['ignore', 'pipe', 'inherit'] })
-    let acked = -1
-    await new Promise<void>((resolve) => {
-      let buf = ''
-      child.stdout.on('data', (d: Buffer) => {
-        buf += d.toString()
-        const lines = buf.split('\n')
-        buf = lines.pop()!
-        for (const l of lines) if (l.startsWith('ack ')) acked = Number(l.slice(4))
-        if (acked >= 300) {
-          child.kill('SIGKILL')
-          resolve()
-        }
-      })
-    })
-    await new Promise((r) => child.on('exit', r))
-    expect(child.signalCode).toBe('SIGKILL')
+    const acked = await killAfterAcks(CHILD, ['write', dir], 300)
     const kv = new KVNamespace({ persist: dir, name: 'crash' })
     for (let i = 0; i <= acked; i++) {
       expect(await kv.getWithMetadata(`k${i}`)).toEqual({ value: `value-${i}`, metadata: { i }, cacheStatus: null })
@@ -88,26 +72,7 @@ describe('hostile input never crashes the process', () => {
       (v) => kv.list(v as object),
       (v) => kv.list({ prefix: v as string, limit: v as number, cursor: v as string }),
     ]
-    let settled = 0
-    for (const call of calls) {
-      for (const v of hostile) {
-        let p: unknown
-        try {
-          p = call(v)
-        } catch {
-          // A synchronous throw would be a bug: every KV method is async.
-          throw new Error(`synchronous throw for ${String(typeof v)}`)
-        }
-        await (p as Promise<unknown>).then(
-          () => settled++,
-          (e) => {
-            expect(e).toBeInstanceOf(Error)
-            settled++
-          },
-        )
-      }
-    }
-    expect(settled).toBe(calls.length * hostile.length)
+    await expectAllSettle(calls, hostile)
     // The store still works afterwards.
     await kv.put('sane', 'yes')
     expect(await kv.get('sane')).toBe('yes')

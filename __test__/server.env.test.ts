@@ -218,29 +218,64 @@ describe('config sources and variables', () => {
   })
 })
 
-describe('{ env } with R2', () => {
-  it('an R2Bucket is served as a storage bucket of its name, objects kept as <bucket>/<key>', async () => {
-    const files = new native.R2Bucket()
+describe('{ env } with D1, Vectorize and R2', () => {
+  it('each binding is served under its name: D1 rows, vector matches, storage objects', async () => {
+    const { D1Database, VectorizeIndex, R2Bucket } = native
+    const db = new D1Database()
+    await db.exec('CREATE TABLE t (a INTEGER)')
+    await db.prepare('INSERT INTO t VALUES (?)').bind(7).run()
+    const idx = new VectorizeIndex({ dimensions: 3, metric: 'euclidean' })
+    await idx.upsert([{ id: 'x', values: [1, 0, 0] }])
+    const files = new R2Bucket()
     await files.put('avatars/a.txt', 'seeded')
-    await using server = await startServer({ port: 0, env: { avatars: files, SERVICE_KEY } })
+    await using server = await startServer({ port: 0, env: { DB: db, IDX: idx, avatars: files, SERVICE_KEY } })
     const h = { 'X-EdgeBase-Service-Key': SERVICE_KEY }
+    expect((await post(`${server.url}/api/d1/DB`, { query: 'SELECT a FROM t' }, h)).body.results).toEqual([{ a: 7 }])
+    await post(`${server.url}/api/d1/DB`, { query: 'INSERT INTO t VALUES (8)' }, h)
+    expect(await db.prepare('SELECT count(*) AS n FROM t').first('n')).toBe(2)
+    const described = await post(`${server.url}/api/vectorize/IDX`, { action: 'describe' }, h)
+    expect(described.body).toMatchObject({ vectorCount: 1, dimensions: 3, metric: 'euclidean' })
+    await post(`${server.url}/api/vectorize/IDX`, { action: 'upsert', vectors: [{ id: 'y', values: [0, 1, 0] }] }, h)
+    expect((await idx.getByIds(['y']))[0].values).toEqual([0, 1, 0])
+    // A storage bucket keeps its objects as `<bucket>/<key>` in its R2 binding (EdgeBase's layout).
     expect(await (await fetch(`${server.url}/api/storage/avatars/a.txt`, { headers: h })).text()).toBe('seeded')
     const form = new FormData()
     form.append('file', new Blob(['uploaded']))
     form.append('key', 'b.txt')
     expect((await fetch(`${server.url}/api/storage/avatars/upload`, { method: 'POST', headers: h, body: form })).status).toBe(201)
     expect(await (await files.get('avatars/b.txt'))!.text()).toBe('uploaded')
-    const missing = await startServer({ port: 0, env: {}, config: { storage: { buckets: { up: {} } } } }).catch((e) => e)
-    expect(missing.message).toBe("Invalid EdgeBase config: storage.buckets.up.binding 'STORAGE' is not an R2Bucket in env")
   })
 
-  it('a server with persist and an R2Bucket on the same directory share the store', async () => {
+  it('a config whose index shape differs from the env index is refused, naming the field', async () => {
+    const idx = new native.VectorizeIndex({ dimensions: 3, metric: 'cosine' })
+    const err = await startServer({ port: 0, env: { EMB: idx }, config: { vectorize: { emb: { binding: 'EMB', dimensions: 4, metric: 'cosine' } } } }).catch((e) => e)
+    expect(err.code).toBe('EB_SERVER_CONFIG')
+    expect(err.message).toBe('Invalid EdgeBase config: vectorize.emb.dimensions is 4 but the index in binding EMB has 3 dimensions')
+    const metric = await startServer({ port: 0, env: { EMB: idx }, config: { vectorize: { emb: { binding: 'EMB', dimensions: 3, metric: 'euclidean' } } } }).catch((e) => e)
+    expect(metric.message).toBe("Invalid EdgeBase config: vectorize.emb.metric is 'euclidean' but the index in binding EMB uses 'cosine'")
+    const missing = await startServer({ port: 0, env: {}, config: { d1: { main: { binding: 'DB' } } } }).catch((e) => e)
+    expect(missing.message).toBe("Invalid EdgeBase config: d1.main.binding 'DB' is not a D1Database in env")
+  })
+
+  it('a server with persist and a class on the same directory share D1, Vectorize and R2 stores', async () => {
     const dir = tempDir()
-    const server = await startServer({ port: 0, persist: dir, config: { storage: { buckets: { up: {} } } }, vars: { SERVICE_KEY }, devVars: false })
+    const config = {
+      d1: { main: { binding: 'DB' } },
+      vectorize: { emb: { binding: 'EMB', dimensions: 2, metric: 'cosine' } },
+      storage: { buckets: { up: {} } },
+    }
+    const server = await startServer({ port: 0, persist: dir, config, vars: { SERVICE_KEY }, devVars: false })
+    const h = { 'X-EdgeBase-Service-Key': SERVICE_KEY }
+    await post(`${server.url}/api/d1/main`, { query: 'CREATE TABLE x (v TEXT)' }, h)
+    await post(`${server.url}/api/vectorize/emb`, { action: 'upsert', vectors: [{ id: 'a', values: [1, 0] }] }, h)
+    const db = new native.D1Database({ persist: dir, name: 'DB' })
+    expect(await db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'x'").first('name')).toBe('x')
+    const idx = new native.VectorizeIndex({ persist: dir, name: 'EMB' })
+    expect((await idx.describe()).vectorCount).toBe(1)
     const r2 = new native.R2Bucket({ persist: dir, name: 'STORAGE' })
     await r2.put('up/from-class.txt', 'hi')
-    expect(await (await fetch(`${server.url}/api/storage/up/from-class.txt`, { headers: { 'X-EdgeBase-Service-Key': SERVICE_KEY } })).text()).toBe('hi')
+    expect(await (await fetch(`${server.url}/api/storage/up/from-class.txt`, { headers: h })).text()).toBe('hi')
     await server.close()
-    await r2.close()
+    await Promise.all([db.close(), idx.close(), r2.close()])
   })
 })

@@ -116,6 +116,7 @@ impl KvNamespace {
   }
 
   /// One `[text, metadataJson | null]` (or `null`) per key.
+  #[allow(clippy::type_complexity)] // spelled out so the generated typings show the tuple
   #[napi(catch_unwind)]
   pub fn get_bulk(
     &self,

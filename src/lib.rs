@@ -3,6 +3,8 @@
 //! results and errors. No storage decisions live here; `index.js` holds the Web-facing shim.
 
 mod clock;
+mod d1;
+mod d1_values;
 mod error;
 mod kv;
 mod limits;
@@ -10,6 +12,7 @@ mod r2;
 mod r2_stream;
 mod server;
 mod task;
+mod vectorize;
 
 pub use clock::ManualClock;
 

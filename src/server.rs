@@ -2,9 +2,11 @@
 //! `ServerEnvNative` collects the engine handles of binding instances a caller hands over
 //! (`{ env }`), so the server serves those very stores — in-memory ones included.
 
+use crate::d1::D1Database;
 use crate::error::OrJs;
 use crate::kv::KvNamespace;
 use crate::r2::R2Bucket;
+use crate::vectorize::VectorizeIndex;
 use edgebase_server::server::{prepare, ConfigSource, Options, Running};
 use edgebase_server::Bindings;
 use napi::bindgen_prelude::*;
@@ -46,6 +48,16 @@ impl ServerEnv {
   #[napi]
   pub fn add_kv(&self, binding: String, kv: &KvNamespace) {
     self.lock().kv.insert(binding, kv.inner.clone());
+  }
+
+  #[napi]
+  pub fn add_d1(&self, binding: String, db: &D1Database) {
+    self.lock().d1.insert(binding, db.inner.clone());
+  }
+
+  #[napi]
+  pub fn add_vectorize(&self, binding: String, index: &VectorizeIndex) {
+    self.lock().vectorize.insert(binding, index.inner.clone());
   }
 
   #[napi]

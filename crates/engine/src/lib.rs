@@ -4,11 +4,13 @@
 //! crate (repository root) only converts arguments and results.
 
 pub mod clock;
+pub mod d1;
 pub mod error;
 pub mod kv;
 pub mod limits;
 pub mod persist;
 pub mod r2;
+pub mod vectorize;
 
 pub use clock::Clock;
 pub use error::{BindingError, ErrorClass, StorageError};

@@ -55,6 +55,18 @@ pub fn store_path(
   Ok(parent.join(format!("{name}{ext}")))
 }
 
+/// Opens (or creates) a redb file with a page cache of `cache_bytes`; a file held by another
+/// process is `AlreadyOpen`, naming it.
+pub fn open_redb(path: &Path, cache_bytes: usize) -> Result<redb::Database, StorageError> {
+  redb::Builder::new()
+    .set_cache_size(cache_bytes)
+    .create(path)
+    .map_err(|e| match e {
+      redb::DatabaseError::DatabaseAlreadyOpen => StorageError::AlreadyOpen { path: path.into() },
+      other => StorageError::from(other).at(path),
+    })
+}
+
 /// Open stores by file, shared by every handle in the process. A store is dropped (and its file
 /// released) when its last handle goes, under the registry lock, so a concurrent re-open of the
 /// same file waits for the release instead of failing on the file lock.

@@ -2,10 +2,12 @@
 //! over with `startServer({ env })`, or what the server opens itself under `persist` (or in
 //! memory). `Stores` resolves each declared resource name of the config to its store.
 
-use crate::config::{Bucket, Config, Resource};
+use crate::config::{Bucket, Config, Resource, VectorIndex};
 use crate::error::ServerError;
+use edgebase_engine::d1::D1Database;
 use edgebase_engine::kv::KvNamespace;
 use edgebase_engine::r2::{BucketOptions, R2Bucket};
+use edgebase_engine::vectorize::{IndexOptions, VectorizeIndex};
 use edgebase_engine::{BindingError, Clock};
 use std::collections::HashMap;
 use std::path::Path;
@@ -21,6 +23,8 @@ pub const INTERNAL_KV: &str = "EDGEBASE_INTERNAL";
 #[derive(Clone, Default)]
 pub struct Bindings {
   pub kv: HashMap<String, Arc<KvNamespace>>,
+  pub d1: HashMap<String, Arc<D1Database>>,
+  pub vectorize: HashMap<String, Arc<VectorizeIndex>>,
   pub r2: HashMap<String, Arc<R2Bucket>>,
 }
 
@@ -34,6 +38,24 @@ impl Bindings {
     };
     for name in self.kv.keys() {
       c.kv.insert(name.clone(), res(name));
+    }
+    for name in self.d1.keys() {
+      c.d1.insert(name.clone(), res(name));
+    }
+    for (name, index) in &self.vectorize {
+      let err = |e: edgebase_engine::vectorize::VectorizeError| ServerError::Store {
+        what: format!("Vectorize index {name}"),
+        source: Box::new(e),
+      };
+      c.vectorize.insert(
+        name.clone(),
+        VectorIndex {
+          binding: name.clone(),
+          dimensions: index.dimensions().map_err(err)? as u32,
+          metric: index.metric().map_err(err)?.as_str().to_string(),
+          metadata_indexes: Vec::new(),
+        },
+      );
     }
     for name in self.r2.keys() {
       c.buckets.insert(
@@ -52,6 +74,8 @@ impl Bindings {
 #[derive(Default)]
 pub struct Stores {
   pub kv: HashMap<String, Arc<KvNamespace>>,
+  pub d1: HashMap<String, Arc<D1Database>>,
+  pub vectorize: HashMap<String, Arc<VectorizeIndex>>,
   /// Storage buckets: the R2 binding each lives in.
   pub buckets: HashMap<String, Arc<R2Bucket>>,
   /// Multipart part tracking.
@@ -121,6 +145,71 @@ impl Stores {
       )?;
       s.kv.insert(name.clone(), kv);
     }
+    for (name, r) in &config.d1 {
+      let b = &r.binding;
+      let db = resolve(
+        source,
+        |e| e.d1.get(b),
+        &mut s.opened.d1,
+        b,
+        &format!("d1.{name}.binding"),
+        " D1Database",
+        format!("D1 database '{name}' (binding {b})"),
+        |p| match p {
+          Some(dir) => D1Database::persistent(dir, b),
+          None => D1Database::in_memory(b),
+        },
+      )?;
+      s.d1.insert(name.clone(), db);
+    }
+    for (name, v) in &config.vectorize {
+      let b = &v.binding;
+      let options = IndexOptions {
+        dimensions: Some(v.dimensions as f64),
+        metric: Some(v.metric.clone()),
+        metadata_indexes: v.metadata_indexes.clone(),
+      };
+      let index = resolve(
+        source,
+        |e| e.vectorize.get(b),
+        &mut s.opened.vectorize,
+        b,
+        &format!("vectorize.{name}.binding"),
+        " VectorizeIndex",
+        format!("Vectorize index '{name}' (binding {b})"),
+        |p| match p {
+          Some(dir) => VectorizeIndex::persistent(dir, b, &options, clock()),
+          None => VectorizeIndex::in_memory(b, &options, clock()),
+        },
+      )?;
+      // An index handed over must have the shape the config declares.
+      let dims = index
+        .dimensions()
+        .map_err(store_error(format!("Vectorize index '{name}'")))?;
+      if dims != v.dimensions as usize {
+        return Err(ServerError::config(
+          format!("vectorize.{name}.dimensions"),
+          format!(
+            "is {} but the index in binding {b} has {dims} dimensions",
+            v.dimensions
+          ),
+        ));
+      }
+      let metric = index
+        .metric()
+        .map_err(store_error(format!("Vectorize index '{name}'")))?;
+      if metric.as_str() != v.metric {
+        return Err(ServerError::config(
+          format!("vectorize.{name}.metric"),
+          format!(
+            "is '{}' but the index in binding {b} uses '{}'",
+            v.metric,
+            metric.as_str()
+          ),
+        ));
+      }
+      s.vectorize.insert(name.clone(), index);
+    }
     for (name, bucket) in &config.buckets {
       let b = bucket.binding.as_deref().unwrap_or(STORAGE_BINDING);
       let r2 = resolve(
@@ -160,6 +249,8 @@ impl Stores {
   pub fn close(&self) {
     let o = &self.opened;
     o.kv.values().for_each(|s| s.close());
+    o.d1.values().for_each(|s| s.close());
+    o.vectorize.values().for_each(|s| s.close());
     o.r2.values().for_each(|s| s.close());
   }
 }

@@ -56,13 +56,7 @@ pub struct KvStore {
 
 impl KvStore {
   pub fn open_file(path: &Path) -> Result<Self, StorageError> {
-    let db = redb::Builder::new()
-      .set_cache_size(CACHE_BYTES)
-      .create(path)
-      .map_err(|e| match e {
-        redb::DatabaseError::DatabaseAlreadyOpen => StorageError::AlreadyOpen { path: path.into() },
-        other => StorageError::from(other).at(path),
-      })?;
+    let db = crate::persist::open_redb(path, CACHE_BYTES)?;
     Self::start(db, Some(path.into()))
   }
 

@@ -276,24 +276,12 @@ fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
   era * 146097 + doe - 719468
 }
 
-fn civil_from_days(z: i64) -> (i64, i64, i64) {
-  let z = z + 719468;
-  let era = z.div_euclid(146097);
-  let doe = z - era * 146097;
-  let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  let mp = (5 * doy + 2) / 153;
-  let d = doy - (153 * mp + 2) / 5 + 1;
-  let m = if mp < 10 { mp + 3 } else { mp - 9 };
-  (yoe + era * 400 + if m <= 2 { 1 } else { 0 }, m, d)
-}
-
 /// `Thu, 01 Jan 1970 00:00:01 GMT` — what `Date.prototype.toUTCString` prints.
 pub fn format_http_date(ms: f64) -> String {
   let secs = (ms / 1000.0).floor() as i64;
   let days = secs.div_euclid(86_400);
   let rem = secs.rem_euclid(86_400);
-  let (y, m, d) = civil_from_days(days);
+  let (y, m, d) = crate::clock::civil_from_days(days);
   let wd = (days + 4).rem_euclid(7) as usize;
   let year = if y < 0 {
     format!("-{:06}", -y)

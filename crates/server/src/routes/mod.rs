@@ -2,8 +2,10 @@
 //! 404 for everything else (any method on an unknown path, or an unserved method on a known one).
 
 pub(crate) mod body;
+mod d1;
 mod kv;
 mod storage;
+mod vectorize;
 
 pub use body::is_json_content_type;
 
@@ -25,6 +27,8 @@ pub fn router(app: Arc<App>) -> Router {
     .route("/", get(root))
     .route("/api/health", get(health))
     .route("/api/kv/{namespace}", post(kv::handle))
+    .route("/api/d1/{database}", post(d1::handle))
+    .route("/api/vectorize/{index}", post(vectorize::handle))
     .route("/api/storage/{*rest}", any(storage::handle))
     .fallback(not_found)
     .method_not_allowed_fallback(not_found)
