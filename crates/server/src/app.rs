@@ -7,6 +7,7 @@ use crate::auth::{AuthContext, Ctx, KeyCheck, Keymap};
 use crate::config::Config;
 use crate::cors;
 use crate::error::ApiError;
+use crate::json::Obj;
 use crate::limits::{DRAIN_BYTES, DRAIN_SECS};
 use crate::log::Logger;
 use crate::rate_limit::RateLimiter;
@@ -275,14 +276,16 @@ pub async fn pipeline(
     h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
   }
   if let Some(log) = &app.log {
-    log.line(serde_json::json!({
-      "time": time::iso(time::now_ms()),
-      "method": method.as_str(),
-      "path": path,
-      "status": res.status().as_u16(),
-      "ms": (start.elapsed().as_secs_f64() * 1e5).round() / 100.0,
-      "ip": ip.map(|i| i.to_string()),
-    }));
+    log.line(
+      Obj::new()
+        .field("time", time::iso(time::now_ms()))
+        .field("method", method.as_str())
+        .field("path", &path)
+        .field("status", res.status().as_u16())
+        .num("ms", (start.elapsed().as_secs_f64() * 1e5).round() / 100.0)
+        .field("ip", ip.map(|i| i.to_string()))
+        .finish(),
+    );
   }
   res
 }

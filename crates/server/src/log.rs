@@ -30,7 +30,8 @@ impl Logger {
     Logger { tx }
   }
 
-  pub fn line(&self, value: serde_json::Value) {
-    let _ = self.tx.send(value.to_string());
+  /// One serialized JSON object.
+  pub fn line(&self, json: Vec<u8>) {
+    let _ = self.tx.send(String::from_utf8(json).unwrap_or_default());
   }
 }
