@@ -2,9 +2,8 @@
 //! per request; JSON booleans bind as 1/0, objects and arrays are refused.
 
 use super::body::{read_json, Schema, Ty};
-use super::{caller, decode_segment, json};
-use crate::app::{service_key_header, App};
-use crate::auth::KeyCheck;
+use super::{decode_segment, json, require_key};
+use crate::app::App;
 use crate::error::{ApiError, ApiResult};
 use crate::json::{js_number, Obj};
 use axum::extract::{Request, State};
@@ -177,25 +176,14 @@ pub async fn handle(State(app): State<Arc<App>>, req: Request) -> ApiResult {
       "D1 database '{name}' not found in config."
     )));
   };
-  match app.check_key(
-    service_key_header(&parts.headers).as_deref(),
-    &format!("d1:database:{name}:exec"),
-    &caller(&parts),
-  ) {
-    KeyCheck::Valid => {}
-    KeyCheck::Missing => {
-      return Err(ApiError::new(
-        StatusCode::FORBIDDEN,
-        format!("X-EdgeBase-Service-Key is required to execute raw SQL on D1 database '{name}'."),
-      ))
-    }
-    KeyCheck::Invalid => {
-      return Err(ApiError::new(
-        StatusCode::UNAUTHORIZED,
-        format!("Invalid X-EdgeBase-Service-Key for D1 database '{name}'."),
-      ))
-    }
-  }
+  let scope = format!("d1:database:{name}:exec");
+  require_key(
+    &app,
+    &parts,
+    &scope,
+    &format!("execute raw SQL on D1 database '{name}'"),
+    &format!("D1 database '{name}'"),
+  )?;
 
   let params = bind(&name, params.map_or(&[][..], Vec::as_slice))?;
   if let Some(rest) = second_statement(query) {

@@ -2,9 +2,8 @@
 //! limit, cursor }`, scopes `kv:namespace:<ns>:read|write`.
 
 use super::body::{read_json, Schema};
-use super::{caller, decode_segment, json};
-use crate::app::{service_key_header, App};
-use crate::auth::KeyCheck;
+use super::{decode_segment, json, require_key};
+use crate::app::App;
 use crate::error::{ApiError, ApiResult};
 use crate::json::Obj;
 use axum::extract::{Request, State};
@@ -71,25 +70,13 @@ pub async fn handle(State(app): State<Arc<App>>, req: Request) -> ApiResult {
     "get" | "list" => format!("kv:namespace:{name}:read"),
     _ => format!("kv:namespace:{name}:write"),
   };
-  match app.check_key(
-    service_key_header(&parts.headers).as_deref(),
+  require_key(
+    &app,
+    &parts,
     &scope,
-    &caller(&parts),
-  ) {
-    KeyCheck::Valid => {}
-    KeyCheck::Missing => {
-      return Err(ApiError::new(
-        StatusCode::FORBIDDEN,
-        format!("X-EdgeBase-Service-Key is required to access KV namespace '{name}'."),
-      ))
-    }
-    KeyCheck::Invalid => {
-      return Err(ApiError::new(
-        StatusCode::UNAUTHORIZED,
-        format!("Invalid X-EdgeBase-Service-Key for KV namespace '{name}'."),
-      ))
-    }
-  }
+    &format!("access KV namespace '{name}'"),
+    &format!("KV namespace '{name}'"),
+  )?;
 
   // Falsy fields count as absent, as in EdgeBase (`key: ""`, `ttl: 0`, `limit: 0`).
   let key = key.filter(|k| !k.is_empty());

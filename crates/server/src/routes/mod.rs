@@ -9,11 +9,13 @@ mod vectorize;
 
 pub use body::is_json_content_type;
 
-use crate::app::{App, Caller};
+use crate::app::{service_key_header, App, Caller};
+use crate::auth::KeyCheck;
 use crate::error::ApiError;
 use crate::json::Obj;
 use crate::time;
 use axum::extract::Request;
+use axum::http::request::Parts;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
@@ -48,8 +50,35 @@ pub fn json_status(status: StatusCode, bytes: Vec<u8>) -> Response {
   res
 }
 
+/// The service-key check of the native routes (header only): 403 `X-EdgeBase-Service-Key is
+/// required to <purpose>.` without one, 401 `Invalid X-EdgeBase-Service-Key for <resource>.` for a
+/// wrong key or scope.
+pub fn require_key(
+  app: &App,
+  parts: &Parts,
+  scope: &str,
+  purpose: &str,
+  resource: &str,
+) -> Result<(), ApiError> {
+  match app.check_key(
+    service_key_header(&parts.headers).as_deref(),
+    scope,
+    &caller(parts),
+  ) {
+    KeyCheck::Valid => Ok(()),
+    KeyCheck::Missing => Err(ApiError::new(
+      StatusCode::FORBIDDEN,
+      format!("X-EdgeBase-Service-Key is required to {purpose}."),
+    )),
+    KeyCheck::Invalid => Err(ApiError::new(
+      StatusCode::UNAUTHORIZED,
+      format!("Invalid X-EdgeBase-Service-Key for {resource}."),
+    )),
+  }
+}
+
 /// The caller the middleware admitted.
-pub fn caller(req: &axum::http::request::Parts) -> Caller {
+pub fn caller(req: &Parts) -> Caller {
   req.extensions.get::<Caller>().cloned().unwrap_or_default()
 }
 

@@ -3,9 +3,8 @@
 //! `vectorize:index:<idx>:query` (reads) and `…:write` (mutations).
 
 use super::body::{read_json, received, Schema, Ty};
-use super::{caller, decode_segment, json};
-use crate::app::{service_key_header, App};
-use crate::auth::KeyCheck;
+use super::{decode_segment, json, require_key};
+use crate::app::App;
 use crate::error::{ApiError, ApiResult};
 use crate::json::{array, numbers, Obj};
 use axum::extract::{Request, State};
@@ -237,25 +236,13 @@ pub async fn handle(State(app): State<Arc<App>>, req: Request) -> ApiResult {
   };
   let read = matches!(action, "search" | "queryById" | "getByIds" | "describe");
   let scope = format!("vectorize:index:{name}:{}", if read { "query" } else { "write" });
-  match app.check_key(
-    service_key_header(&parts.headers).as_deref(),
+  require_key(
+    &app,
+    &parts,
     &scope,
-    &caller(&parts),
-  ) {
-    KeyCheck::Valid => {}
-    KeyCheck::Missing => {
-      return Err(ApiError::new(
-        StatusCode::FORBIDDEN,
-        format!("X-EdgeBase-Service-Key is required to access Vectorize index '{name}'."),
-      ))
-    }
-    KeyCheck::Invalid => {
-      return Err(ApiError::new(
-        StatusCode::UNAUTHORIZED,
-        format!("Invalid X-EdgeBase-Service-Key for Vectorize index '{name}'."),
-      ))
-    }
-  }
+    &format!("access Vectorize index '{name}'"),
+    &format!("Vectorize index '{name}'"),
+  )?;
 
   // EdgeBase's per-action checks, against the configured dimensions.
   let dims = config.dimensions as usize;

@@ -6,6 +6,8 @@ use crate::app::{service_key_header, App, Caller};
 use crate::auth::{AuthContext, KeyCheck};
 use crate::config::Rule;
 use crate::error::ApiError;
+use axum::extract::Request;
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -30,6 +32,25 @@ pub struct Access<'a> {
   pub app: &'a App,
   pub caller: Caller,
   pub headers: &'a HeaderMap,
+}
+
+impl<'a> Access<'a> {
+  pub fn of_parts(app: &'a App, parts: &'a Parts) -> Self {
+    Access {
+      app,
+      caller: crate::routes::caller(parts),
+      headers: &parts.headers,
+    }
+  }
+
+  pub fn of_request(app: &'a App, req: &'a Request) -> Self {
+    let caller = req.extensions().get::<Caller>().cloned().unwrap_or_default();
+    Access {
+      app,
+      caller,
+      headers: req.headers(),
+    }
+  }
 }
 
 impl Access<'_> {

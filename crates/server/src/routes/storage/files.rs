@@ -3,12 +3,15 @@
 
 use super::access::{Access, Action};
 use super::signed::verify_token;
-use super::{bucket, error, file_not_found, invalid, metadata, r2_error, resource, transfer, validate_key};
+use super::{
+  bucket, error, file_not_found, invalid, json_body, metadata, parse_int, query, r2_error, resource,
+  string_array, transfer, validate_key,
+};
 use crate::app::App;
 use crate::error::{ApiError, ApiResult};
 use crate::json::{array, Obj};
 use crate::routes::body::{read_json, Schema, Ty};
-use crate::routes::{caller, json};
+use crate::routes::json;
 use crate::time;
 use axum::extract::Request;
 use axum::http::{header, HeaderValue, StatusCode};
@@ -32,12 +35,6 @@ fn no_traversal(key: &str) -> Result<(), ApiError> {
   Ok(())
 }
 
-fn query(req: &Request, name: &str) -> Option<String> {
-  form_urlencoded::parse(req.uri().query()?.as_bytes())
-    .find(|(k, _)| k == name)
-    .map(|(_, v)| v.into_owned())
-}
-
 fn lookup(b: &super::Bucket, key: &str, path: &str) -> Result<ObjectMeta, ApiError> {
   b.r2
     .head(&b.r2_key(key))
@@ -45,37 +42,21 @@ fn lookup(b: &super::Bucket, key: &str, path: &str) -> Result<ObjectMeta, ApiErr
     .ok_or_else(file_not_found)
 }
 
-pub async fn get_metadata(app: &App, name: &str, key: &str, req: Request) -> ApiResult {
+/// A file the caller may read (metadata, HEAD).
+fn readable(app: &App, name: &str, key: &str, req: &Request) -> Result<ObjectMeta, ApiError> {
   no_traversal(key)?;
   let b = bucket(app, name)?;
   let m = lookup(&b, key, req.uri().path())?;
-  let access = Access {
-    app,
-    caller: caller_of(&req),
-    headers: req.headers(),
-  };
-  access.check(&b, Action::Read, Some(&resource(&m)))?;
-  Ok(json(metadata(&m).finish()))
+  Access::of_request(app, req).check(&b, Action::Read, Some(&resource(&m)))?;
+  Ok(m)
 }
 
-fn caller_of(req: &Request) -> crate::app::Caller {
-  req
-    .extensions()
-    .get::<crate::app::Caller>()
-    .cloned()
-    .unwrap_or_default()
+pub async fn get_metadata(app: &App, name: &str, key: &str, req: Request) -> ApiResult {
+  Ok(json(metadata(&readable(app, name, key, &req)?).finish()))
 }
 
 pub async fn exists(app: &App, name: &str, key: &str, req: Request) -> ApiResult {
-  no_traversal(key)?;
-  let b = bucket(app, name)?;
-  let m = lookup(&b, key, req.uri().path())?;
-  let access = Access {
-    app,
-    caller: caller_of(&req),
-    headers: req.headers(),
-  };
-  access.check(&b, Action::Read, Some(&resource(&m)))?;
+  readable(app, name, key, &req)?;
   Ok(StatusCode::OK.into_response())
 }
 
@@ -99,7 +80,7 @@ pub async fn download(app: &App, name: &str, key: &str, req: Request) -> ApiResu
   no_traversal(key)?;
   let path = req.uri().path().to_string();
   let b = bucket(app, name)?;
-  let signed = match (query(&req, "token"), &app.jwt_secret) {
+  let signed = match (query(req.uri(), "token"), &app.jwt_secret) {
     (Some(token), Some(secret)) => verify_token(&token, name, key, secret).is_some(),
     _ => false, // no secret: the token is ignored and the rules decide
   };
@@ -117,11 +98,7 @@ pub async fn download(app: &App, name: &str, key: &str, req: Request) -> ApiResu
     return Err(file_not_found());
   };
   if !signed {
-    let access = Access {
-      app,
-      caller: caller_of(&req),
-      headers: req.headers(),
-    };
+    let access = Access::of_request(app, &req);
     access.check(&b, Action::Read, Some(&resource(&meta)))?;
   }
   let size = meta.size;
@@ -212,11 +189,7 @@ pub async fn update_metadata(app: &App, name: &str, key: &str, req: Request) -> 
   s.finish()?;
   let b = bucket(app, name)?;
   let existing = lookup(&b, key, &path)?;
-  let access = Access {
-    app,
-    caller: caller(&parts),
-    headers: &parts.headers,
-  };
+  let access = Access::of_parts(app, &parts);
   access.check(&b, Action::Write, Some(&resource(&existing)))?;
   let mut custom: CustomMetadata = existing.custom_metadata.clone();
   for (k, val) in v
@@ -273,11 +246,7 @@ pub async fn delete(app: &App, name: &str, key: &str, req: Request) -> ApiResult
   let path = req.uri().path().to_string();
   let b = bucket(app, name)?;
   let existing = lookup(&b, key, &path)?;
-  let access = Access {
-    app,
-    caller: caller_of(&req),
-    headers: req.headers(),
-  };
+  let access = Access::of_request(app, &req);
   access.check(&b, Action::Delete, Some(&resource(&existing)))?;
   b.r2.delete(&[b.r2_key(key)]).map_err(|e| r2_error(e, &path))?;
   Ok(json(Obj::new().field("ok", true).finish()))
@@ -285,15 +254,7 @@ pub async fn delete(app: &App, name: &str, key: &str, req: Request) -> ApiResult
 
 pub async fn delete_batch(app: &App, name: &str, req: Request) -> ApiResult {
   let path = req.uri().path().to_string();
-  let (parts, raw) = req.into_parts();
-  let v = read_json(&parts.headers, raw).await?;
-  let mut s = Schema::of(&v)?;
-  if let Some(items) = s.field("keys", Ty::Arr, false).and_then(Json::as_array) {
-    for (i, item) in items.iter().enumerate() {
-      s.check(&format!("keys[{i}]"), Some(item), Ty::Str, false);
-    }
-  }
-  s.finish()?;
+  let (v, parts) = json_body(req, &[], &[], |s| string_array(s, "keys")).await?;
   let b = bucket(app, name)?;
   let keys: Vec<&str> = v["keys"]
     .as_array()
@@ -305,11 +266,7 @@ pub async fn delete_batch(app: &App, name: &str, req: Request) -> ApiResult {
   if keys.len() > 100 {
     return Err(invalid("Maximum 100 keys per batch delete request."));
   }
-  let access = Access {
-    app,
-    caller: caller(&parts),
-    headers: &parts.headers,
-  };
+  let access = Access::of_parts(app, &parts);
   let bypass = access.service_key(&b.name, Action::Delete)?;
   let mut deleted = Vec::new();
   let mut failed = Vec::new();
@@ -345,13 +302,8 @@ fn list_integer(raw: Option<String>, name: &str, fallback: u64) -> Result<u64, A
   let Some(raw) = raw.filter(|r| !r.is_empty()) else {
     return Ok(fallback);
   };
-  let t = raw.trim_start();
-  let end = t
-    .char_indices()
-    .find(|(i, c)| !(c.is_ascii_digit() || (*i == 0 && (*c == '-' || *c == '+'))))
-    .map_or(t.len(), |(i, _)| i);
-  match t[..end].parse::<i64>() {
-    Ok(n) if n >= 0 => Ok(n as u64),
+  match parse_int(&raw) {
+    Some(n) if n >= 0 => Ok(n as u64),
     _ => Err(invalid(format!(
       "Invalid {name}: must be a non-negative integer."
     ))),
@@ -361,16 +313,12 @@ fn list_integer(raw: Option<String>, name: &str, fallback: u64) -> Result<u64, A
 pub async fn list(app: &App, name: &str, req: Request) -> ApiResult {
   let path = req.uri().path().to_string();
   let b = bucket(app, name)?;
-  let access = Access {
-    app,
-    caller: caller_of(&req),
-    headers: req.headers(),
-  };
+  let access = Access::of_request(app, &req);
   access.check(&b, Action::Read, None)?;
-  let prefix = query(&req, "prefix").unwrap_or_default();
-  let cursor = query(&req, "cursor").filter(|c| !c.is_empty());
-  let limit = list_integer(query(&req, "limit"), "storage limit", 100)?.clamp(1, 1000) as usize;
-  let offset = list_integer(query(&req, "offset"), "storage offset", 0)?;
+  let prefix = query(req.uri(), "prefix").unwrap_or_default();
+  let cursor = query(req.uri(), "cursor").filter(|c| !c.is_empty());
+  let limit = list_integer(query(req.uri(), "limit"), "storage limit", 100)?.clamp(1, 1000) as usize;
+  let offset = list_integer(query(req.uri(), "offset"), "storage offset", 0)?;
   let full_prefix = b.r2_key(&prefix);
   let err = |e| r2_error(e, &path);
   let page = |cursor: Option<String>, limit: usize| {

@@ -17,10 +17,13 @@ use super::decode_segment;
 use crate::app::App;
 use crate::error::{ApiError, ApiResult};
 use crate::json::Obj;
+use crate::routes::body::{read_json, Schema, Ty};
 use crate::time;
 use axum::extract::{Request, State};
-use axum::http::{Method, StatusCode};
+use axum::http::request::Parts;
+use axum::http::{Method, StatusCode, Uri};
 use edgebase_engine::r2::{ObjectMeta, R2Bucket, R2Error};
+use serde_json::Value as Json;
 use std::sync::Arc;
 
 /// EdgeBase's storage errors: `{ code, message, slug }`.
@@ -75,6 +78,54 @@ pub fn validate_key(key: &str) -> Result<(), ApiError> {
     ));
   }
   Ok(())
+}
+
+/// JavaScript's `parseInt` of a decimal string: the leading integer, if any.
+pub fn parse_int(s: &str) -> Option<i64> {
+  let t = s.trim_start();
+  let end = t
+    .char_indices()
+    .find(|(i, c)| !(c.is_ascii_digit() || (*i == 0 && (*c == '-' || *c == '+'))))
+    .map_or(t.len(), |(i, _)| i);
+  t[..end].parse().ok()
+}
+
+/// A query parameter.
+pub fn query(uri: &Uri, name: &str) -> Option<String> {
+  form_urlencoded::parse(uri.query()?.as_bytes())
+    .find(|(k, _)| k == name)
+    .map(|(_, v)| v.into_owned())
+}
+
+/// A JSON body checked like EdgeBase's zod schemas (before anything else): required and optional
+/// string fields, then `extra` checks.
+pub async fn json_body(
+  req: Request,
+  strings: &[&str],
+  optional: &[&str],
+  extra: impl FnOnce(&mut Schema),
+) -> Result<(Json, Parts), ApiError> {
+  let (parts, raw) = req.into_parts();
+  let v = read_json(&parts.headers, raw).await?;
+  let mut s = Schema::of(&v)?;
+  for f in strings {
+    s.field(f, Ty::Str, false);
+  }
+  for f in optional {
+    s.field(f, Ty::Str, true);
+  }
+  extra(&mut s);
+  s.finish()?;
+  Ok((v, parts))
+}
+
+/// A required array of strings (`keys`).
+pub fn string_array(s: &mut Schema, field: &str) {
+  if let Some(items) = s.field(field, Ty::Arr, false).and_then(Json::as_array) {
+    for (i, item) in items.iter().enumerate() {
+      s.check(&format!("{field}[{i}]"), Some(item), Ty::Str, false);
+    }
+  }
 }
 
 /// A declared bucket: its name, its R2 binding and its rules.

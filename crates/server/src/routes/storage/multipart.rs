@@ -3,12 +3,12 @@
 
 use super::access::{Access, Action};
 use super::transfer::Upload;
-use super::{bucket, invalid, metadata, r2_error, validate_key};
+use super::{bucket, invalid, json_body, metadata, parse_int, query, r2_error, validate_key};
 use crate::app::App;
 use crate::error::{ApiError, ApiResult};
 use crate::json::{array, Obj};
-use crate::routes::body::{is_json_content_type, read_json, Schema, Ty};
-use crate::routes::{caller, json};
+use crate::routes::body::{is_json_content_type, Ty};
+use crate::routes::json;
 use axum::extract::Request;
 use axum::http::header;
 use edgebase_engine::kv::{KvNamespace, PutOptions as KvPut};
@@ -75,29 +75,8 @@ async fn untrack(app: &App, k: &str) {
   }
 }
 
-/// A JSON body checked against required string fields (and `extra` checks).
-async fn body(
-  req: Request,
-  strings: &[&str],
-  optional: &[&str],
-  extra: impl FnOnce(&mut Schema),
-) -> Result<(Json, axum::http::request::Parts), ApiError> {
-  let (parts, raw) = req.into_parts();
-  let v = read_json(&parts.headers, raw).await?;
-  let mut s = Schema::of(&v)?;
-  for f in strings {
-    s.field(f, Ty::Str, false);
-  }
-  for f in optional {
-    s.field(f, Ty::Str, true);
-  }
-  extra(&mut s);
-  s.finish()?;
-  Ok((v, parts))
-}
-
 pub async fn create(app: &App, name: &str, req: Request) -> ApiResult {
-  let (v, parts) = body(req, &["key"], &["contentType"], |s| {
+  let (v, parts) = json_body(req, &["key"], &["contentType"], |s| {
     if let Some(cm) = s
       .field("customMetadata", Ty::Record, true)
       .and_then(Json::as_object)
@@ -109,11 +88,7 @@ pub async fn create(app: &App, name: &str, req: Request) -> ApiResult {
   })
   .await?;
   let b = bucket(app, name)?;
-  let access = Access {
-    app,
-    caller: caller(&parts),
-    headers: &parts.headers,
-  };
+  let access = Access::of_parts(app, &parts);
   access.check(&b, Action::Write, None)?;
   let key = v["key"]
     .as_str()
@@ -178,27 +153,14 @@ pub async fn upload_part(app: &App, name: &str, req: Request) -> ApiResult {
     raw
   };
   let b = bucket(app, name)?;
-  let access = Access {
-    app,
-    caller: caller(&parts),
-    headers: &parts.headers,
-  };
+  let access = Access::of_parts(app, &parts);
   access.check(&b, Action::Write, None)?;
-  let q = |n: &str| -> Option<String> {
-    form_urlencoded::parse(parts.uri.query().unwrap_or_default().as_bytes())
-      .find(|(k, _)| k == n)
-      .map(|(_, v)| v.into_owned())
-  };
+  let q = |n: &str| query(&parts.uri, n);
+
   // `parseInt(partNumber || '0')`: 0 (or garbage) counts as missing.
   let part_number = q("partNumber")
-    .and_then(|p| {
-      p.trim()
-        .chars()
-        .take_while(char::is_ascii_digit)
-        .collect::<String>()
-        .parse::<u64>()
-        .ok()
-    })
+    .and_then(|p| parse_int(&p))
+    .filter(|n| *n > 0)
     .unwrap_or(0);
   let (Some(upload_id), Some(key)) = (
     q("uploadId").filter(|u| !u.is_empty()),
@@ -239,7 +201,7 @@ pub async fn upload_part(app: &App, name: &str, req: Request) -> ApiResult {
 }
 
 pub async fn complete(app: &App, name: &str, req: Request) -> ApiResult {
-  let (v, parts) = body(req, &["uploadId", "key"], &[], |s| {
+  let (v, parts) = json_body(req, &["uploadId", "key"], &[], |s| {
     if let Some(items) = s.field("parts", Ty::Arr, false).and_then(Json::as_array) {
       for (i, p) in items.iter().enumerate() {
         let Some(o) = p.as_object() else {
@@ -265,11 +227,7 @@ pub async fn complete(app: &App, name: &str, req: Request) -> ApiResult {
   .await?;
   let path = parts.uri.path().to_string();
   let b = bucket(app, name)?;
-  let access = Access {
-    app,
-    caller: caller(&parts),
-    headers: &parts.headers,
-  };
+  let access = Access::of_parts(app, &parts);
   access.check(&b, Action::Write, None)?;
   let (upload_id, key) = (
     v["uploadId"].as_str().unwrap_or_default(),
@@ -302,13 +260,9 @@ pub async fn complete(app: &App, name: &str, req: Request) -> ApiResult {
 }
 
 pub async fn abort(app: &App, name: &str, req: Request) -> ApiResult {
-  let (v, parts) = body(req, &["uploadId", "key"], &[], |_| {}).await?;
+  let (v, parts) = json_body(req, &["uploadId", "key"], &[], |_| {}).await?;
   let b = bucket(app, name)?;
-  let access = Access {
-    app,
-    caller: caller(&parts),
-    headers: &parts.headers,
-  };
+  let access = Access::of_parts(app, &parts);
   access.check(&b, Action::Write, None)?;
   let (upload_id, key) = (
     v["uploadId"].as_str().unwrap_or_default(),
@@ -326,9 +280,7 @@ pub async fn abort(app: &App, name: &str, req: Request) -> ApiResult {
 
 pub async fn parts(app: &App, name: &str, upload_id: &str, req: Request) -> ApiResult {
   let b = bucket(app, name)?;
-  let key = form_urlencoded::parse(req.uri().query().unwrap_or_default().as_bytes())
-    .find(|(k, _)| k == "key")
-    .map(|(_, v)| v.into_owned())
+  let key = query(req.uri(), "key")
     .filter(|k| !k.is_empty())
     .ok_or_else(|| invalid("Missing required query param: key."))?;
   let access = Access {

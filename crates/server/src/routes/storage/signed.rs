@@ -3,12 +3,13 @@
 //! `<bucket>:<key>:<expiresAtMs>:<maxBytes or empty>`.
 
 use super::access::{Access, Action};
-use super::{bucket, error, file_not_found, invalid, r2_error, validate_key};
+use super::{
+  bucket, error, file_not_found, invalid, json_body, parse_int, r2_error, string_array, validate_key,
+};
 use crate::app::App;
 use crate::error::{ApiError, ApiResult};
 use crate::json::{array, Obj};
-use crate::routes::body::{read_json, Schema, Ty};
-use crate::routes::{caller, json};
+use crate::routes::json;
 use crate::time;
 use axum::extract::Request;
 use axum::http::{header, HeaderMap, StatusCode};
@@ -53,12 +54,12 @@ pub fn verify_token(token: &str, bucket: &str, key: &str, secret: &str) -> Optio
     [e, m, s] => (*e, Some(*m), *s),
     _ => return None,
   };
-  let expires_at: i64 = leading_int(expires)?;
+  let expires_at: i64 = parse_int(expires)?;
   if time::now_ms() > expires_at {
     return None;
   }
   let max = match max {
-    Some(m) => Some(leading_int(m)?.max(0) as u64),
+    Some(m) => Some(parse_int(m)?.max(0) as u64),
     None => None,
   };
   let data = format!(
@@ -67,16 +68,6 @@ pub fn verify_token(token: &str, bucket: &str, key: &str, secret: &str) -> Optio
   );
   let expected = hmac_hex(secret, &data);
   bool::from(sig.as_bytes().ct_eq(expected.as_bytes())).then_some(max)
-}
-
-/// `parseInt`: the leading integer of `s`.
-fn leading_int(s: &str) -> Option<i64> {
-  let t = s.trim_start();
-  let end = t
-    .char_indices()
-    .find(|(i, c)| !(c.is_ascii_digit() || (*i == 0 && (*c == '-' || *c == '+'))))
-    .map_or(t.len(), |(i, _)| i);
-  t[..end].parse().ok()
 }
 
 /// `<n>(s|m|h|d)`, anything else `fallback`; at most 7 days.
@@ -152,42 +143,11 @@ fn origin(headers: &HeaderMap) -> String {
   format!("http://{host}")
 }
 
-/// Parses and checks a JSON body against string fields (`required` ones must be strings).
-async fn body(
-  req: Request,
-  required: &[&str],
-  optional: &[&str],
-  arrays: &[&str],
-) -> Result<(Json, HeaderMap, crate::app::Caller), ApiError> {
-  let (parts, b) = req.into_parts();
-  let v = read_json(&parts.headers, b).await?;
-  let mut s = Schema::of(&v)?;
-  for f in required {
-    s.field(f, Ty::Str, false);
-  }
-  for f in arrays {
-    if let Some(items) = s.field(f, Ty::Arr, false).and_then(Json::as_array) {
-      for (i, item) in items.iter().enumerate() {
-        s.check(&format!("{f}[{i}]"), Some(item), Ty::Str, false);
-      }
-    }
-  }
-  for f in optional {
-    s.field(f, Ty::Str, true);
-  }
-  s.finish()?;
-  let c = caller(&parts);
-  Ok((v, parts.headers, c))
-}
-
 pub async fn signed_url(app: &App, name: &str, req: Request) -> ApiResult {
-  let (v, headers, caller) = body(req, &["key"], &["expiresIn"], &[]).await?;
+  let (v, parts) = json_body(req, &["key"], &["expiresIn"], |_| {}).await?;
   let b = bucket(app, name)?;
-  let access = Access {
-    app,
-    caller,
-    headers: &headers,
-  };
+  let access = Access::of_parts(app, &parts);
+  let headers = &parts.headers;
   access.check(&b, Action::Read, None)?;
   let key = v["key"]
     .as_str()
@@ -207,7 +167,7 @@ pub async fn signed_url(app: &App, name: &str, req: Request) -> ApiResult {
   let token = create_token(name, key, expires_at, secret(app)?, None);
   let url = format!(
     "{}/api/storage/{}/{}?token={token}",
-    origin(&headers),
+    origin(headers),
     encode_component(name),
     encode_component(key)
   );
@@ -220,13 +180,10 @@ pub async fn signed_url(app: &App, name: &str, req: Request) -> ApiResult {
 }
 
 pub async fn signed_urls(app: &App, name: &str, req: Request) -> ApiResult {
-  let (v, headers, caller) = body(req, &[], &["expiresIn"], &["keys"]).await?;
+  let (v, parts) = json_body(req, &[], &["expiresIn"], |s| string_array(s, "keys")).await?;
   let b = bucket(app, name)?;
-  let access = Access {
-    app,
-    caller,
-    headers: &headers,
-  };
+  let access = Access::of_parts(app, &parts);
+  let headers = &parts.headers;
   access.check(&b, Action::Read, None)?;
   let keys: Vec<&str> = v["keys"]
     .as_array()
@@ -255,7 +212,7 @@ pub async fn signed_urls(app: &App, name: &str, req: Request) -> ApiResult {
     let token = create_token(name, key, expires_at, secret, None);
     let url = format!(
       "{}/api/storage/{}/{}?token={token}",
-      origin(&headers),
+      origin(headers),
       encode_component(name),
       encode_component(key)
     );
@@ -271,13 +228,10 @@ pub async fn signed_urls(app: &App, name: &str, req: Request) -> ApiResult {
 }
 
 pub async fn signed_upload_url(app: &App, name: &str, req: Request) -> ApiResult {
-  let (v, headers, caller) = body(req, &["key"], &["expiresIn", "maxFileSize"], &[]).await?;
+  let (v, parts) = json_body(req, &["key"], &["expiresIn", "maxFileSize"], |_| {}).await?;
   let b = bucket(app, name)?;
-  let access = Access {
-    app,
-    caller,
-    headers: &headers,
-  };
+  let access = Access::of_parts(app, &parts);
+  let headers = &parts.headers;
   access.check(&b, Action::Write, None)?;
   let key = v["key"]
     .as_str()
@@ -290,7 +244,7 @@ pub async fn signed_upload_url(app: &App, name: &str, req: Request) -> ApiResult
   let token = create_token(name, key, expires_at, secret(app)?, max_bytes);
   let url = format!(
     "{}/api/storage/{name}/upload?token={token}&key={}",
-    origin(&headers),
+    origin(headers),
     encode_component(key)
   );
   let uploaded_by = access.auth().map(|a| a.id.clone());
