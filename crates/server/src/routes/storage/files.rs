@@ -4,8 +4,8 @@
 use super::access::{Access, Action};
 use super::signed::verify_token;
 use super::{
-  bucket, error, file_not_found, invalid, json_body, metadata, parse_int, query, r2_error, resource,
-  string_array, transfer, validate_key,
+  batch_keys, bucket, error, file_not_found, invalid, json_body, metadata, parse_int, put_options, query,
+  r2_error, resource, string_array, transfer, validate_key,
 };
 use crate::app::App;
 use crate::error::{ApiError, ApiResult};
@@ -17,8 +17,7 @@ use axum::extract::Request;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use edgebase_engine::r2::{
-  parse_range_header, CustomMetadata, GetOptions, GetResult, HttpMetadata, ListOptions, ObjectMeta,
-  PutOptions, RangeInput, RangeObject,
+  parse_range_header, CustomMetadata, GetOptions, GetResult, ListOptions, ObjectMeta, RangeInput, RangeObject,
 };
 use serde_json::Value as Json;
 
@@ -218,14 +217,7 @@ pub async fn update_metadata(app: &App, name: &str, key: &str, req: Request) -> 
     let GetResult::Found { mut body, .. } = r2.get(&full, &GetOptions::default())? else {
       return Ok(None);
     };
-    let options = PutOptions {
-      http_metadata: HttpMetadata {
-        content_type: Some(content_type),
-        ..HttpMetadata::default()
-      },
-      custom_metadata: custom,
-      ..PutOptions::default()
-    };
+    let options = put_options(content_type, custom);
     let mut w = r2.start_put(r2.prepare_put(&full, options, Some(body.remaining()))?)?;
     while body.remaining() > 0 {
       w.write(&body.read(1024 * 1024)?)?;
@@ -256,16 +248,7 @@ pub async fn delete_batch(app: &App, name: &str, req: Request) -> ApiResult {
   let path = req.uri().path().to_string();
   let (v, parts) = json_body(req, &[], &[], |s| string_array(s, "keys")).await?;
   let b = bucket(app, name)?;
-  let keys: Vec<&str> = v["keys"]
-    .as_array()
-    .map(|a| a.iter().filter_map(Json::as_str).collect())
-    .unwrap_or_default();
-  if keys.is_empty() {
-    return Err(invalid("Missing required field: keys (non-empty array)."));
-  }
-  if keys.len() > 100 {
-    return Err(invalid("Maximum 100 keys per batch delete request."));
-  }
+  let keys = batch_keys(&v, "delete")?;
   let access = Access::of_parts(app, &parts);
   let bypass = access.service_key(&b.name, Action::Delete)?;
   let mut deleted = Vec::new();

@@ -19,10 +19,11 @@ use crate::error::{ApiError, ApiResult};
 use crate::json::Obj;
 use crate::routes::body::{read_json, Schema, Ty};
 use crate::time;
+use access::{Access, Action};
 use axum::extract::{Request, State};
 use axum::http::request::Parts;
 use axum::http::{Method, StatusCode, Uri};
-use edgebase_engine::r2::{ObjectMeta, R2Bucket, R2Error};
+use edgebase_engine::r2::{HttpMetadata, ObjectMeta, PutOptions, R2Bucket, R2Error};
 use serde_json::Value as Json;
 use std::sync::Arc;
 
@@ -126,6 +127,56 @@ pub fn string_array(s: &mut Schema, field: &str) {
       s.check(&format!("{field}[{i}]"), Some(item), Ty::Str, false);
     }
   }
+}
+
+/// `keys` of a batch request: 1 to 100 of them.
+pub fn batch_keys<'v>(v: &'v Json, what: &str) -> Result<Vec<&'v str>, ApiError> {
+  let keys: Vec<&str> = v["keys"]
+    .as_array()
+    .map(|a| a.iter().filter_map(Json::as_str).collect())
+    .unwrap_or_default();
+  if keys.is_empty() {
+    return Err(invalid("Missing required field: keys (non-empty array)."));
+  }
+  if keys.len() > 100 {
+    return Err(invalid(format!("Maximum 100 keys per batch {what} request.")));
+  }
+  Ok(keys)
+}
+
+/// The body's `key`: present, non-empty and a valid storage key.
+pub fn body_key(v: &Json) -> Result<&str, ApiError> {
+  let key = v["key"]
+    .as_str()
+    .filter(|k| !k.is_empty())
+    .ok_or_else(|| invalid("Missing required field: key."))?;
+  validate_key(key)?;
+  Ok(key)
+}
+
+/// A put with this content type and custom metadata.
+pub fn put_options(content_type: String, custom: Vec<(String, String)>) -> PutOptions {
+  PutOptions {
+    http_metadata: HttpMetadata {
+      content_type: Some(content_type),
+      ..HttpMetadata::default()
+    },
+    custom_metadata: custom,
+    ..PutOptions::default()
+  }
+}
+
+/// The bucket, once the caller passed its check for `action` (no file involved).
+pub fn allowed<'a>(
+  app: &'a App,
+  name: &str,
+  parts: &'a Parts,
+  action: Action,
+) -> Result<(Bucket<'a>, Access<'a>), ApiError> {
+  let b = bucket(app, name)?;
+  let access = Access::of_parts(app, parts);
+  access.check(&b, action, None)?;
+  Ok((b, access))
 }
 
 /// A declared bucket: its name, its R2 binding and its rules.

@@ -3,7 +3,7 @@
 
 use super::access::{Access, Action};
 use super::transfer::Upload;
-use super::{bucket, invalid, json_body, metadata, parse_int, query, r2_error, validate_key};
+use super::{allowed, body_key, bucket, invalid, json_body, metadata, parse_int, query, r2_error};
 use crate::app::App;
 use crate::error::{ApiError, ApiResult};
 use crate::json::{array, Obj};
@@ -87,14 +87,8 @@ pub async fn create(app: &App, name: &str, req: Request) -> ApiResult {
     }
   })
   .await?;
-  let b = bucket(app, name)?;
-  let access = Access::of_parts(app, &parts);
-  access.check(&b, Action::Write, None)?;
-  let key = v["key"]
-    .as_str()
-    .filter(|k| !k.is_empty())
-    .ok_or_else(|| invalid("Missing required field: key."))?;
-  validate_key(key)?;
+  let (b, access) = allowed(app, name, &parts, Action::Write)?;
+  let key = body_key(&v)?;
   let mut custom: Vec<(String, String)> = v["customMetadata"]
     .as_object()
     .map(|o| {
@@ -152,9 +146,7 @@ pub async fn upload_part(app: &App, name: &str, req: Request) -> ApiResult {
   } else {
     raw
   };
-  let b = bucket(app, name)?;
-  let access = Access::of_parts(app, &parts);
-  access.check(&b, Action::Write, None)?;
+  let (b, _) = allowed(app, name, &parts, Action::Write)?;
   let q = |n: &str| query(&parts.uri, n);
 
   // `parseInt(partNumber || '0')`: 0 (or garbage) counts as missing.
@@ -226,9 +218,7 @@ pub async fn complete(app: &App, name: &str, req: Request) -> ApiResult {
   })
   .await?;
   let path = parts.uri.path().to_string();
-  let b = bucket(app, name)?;
-  let access = Access::of_parts(app, &parts);
-  access.check(&b, Action::Write, None)?;
+  let (b, _) = allowed(app, name, &parts, Action::Write)?;
   let (upload_id, key) = (
     v["uploadId"].as_str().unwrap_or_default(),
     v["key"].as_str().unwrap_or_default(),
@@ -261,9 +251,7 @@ pub async fn complete(app: &App, name: &str, req: Request) -> ApiResult {
 
 pub async fn abort(app: &App, name: &str, req: Request) -> ApiResult {
   let (v, parts) = json_body(req, &["uploadId", "key"], &[], |_| {}).await?;
-  let b = bucket(app, name)?;
-  let access = Access::of_parts(app, &parts);
-  access.check(&b, Action::Write, None)?;
+  let (b, _) = allowed(app, name, &parts, Action::Write)?;
   let (upload_id, key) = (
     v["uploadId"].as_str().unwrap_or_default(),
     v["key"].as_str().unwrap_or_default(),

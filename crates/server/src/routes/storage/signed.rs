@@ -2,9 +2,10 @@
 //! `<expiresAtMs>.<maxBytes>.<hexHmac>`, HMAC-SHA256 with `JWT_USER_SECRET` over
 //! `<bucket>:<key>:<expiresAtMs>:<maxBytes or empty>`.
 
-use super::access::{Access, Action};
+use super::access::Action;
 use super::{
-  bucket, error, file_not_found, invalid, json_body, parse_int, r2_error, string_array, validate_key,
+  allowed, batch_keys, body_key, error, file_not_found, invalid, json_body, parse_int, r2_error,
+  string_array, validate_key,
 };
 use crate::app::App;
 use crate::error::{ApiError, ApiResult};
@@ -14,7 +15,6 @@ use crate::time;
 use axum::extract::Request;
 use axum::http::{header, HeaderMap, StatusCode};
 use hmac::{Hmac, Mac};
-use serde_json::Value as Json;
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
 
@@ -145,15 +145,9 @@ fn origin(headers: &HeaderMap) -> String {
 
 pub async fn signed_url(app: &App, name: &str, req: Request) -> ApiResult {
   let (v, parts) = json_body(req, &["key"], &["expiresIn"], |_| {}).await?;
-  let b = bucket(app, name)?;
-  let access = Access::of_parts(app, &parts);
+  let (b, _access) = allowed(app, name, &parts, Action::Read)?;
   let headers = &parts.headers;
-  access.check(&b, Action::Read, None)?;
-  let key = v["key"]
-    .as_str()
-    .filter(|k| !k.is_empty())
-    .ok_or_else(|| invalid("Missing required field: key."))?;
-  validate_key(key)?;
+  let key = body_key(&v)?;
   let path = format!("/api/storage/{name}/signed-url");
   if b
     .r2
@@ -181,20 +175,9 @@ pub async fn signed_url(app: &App, name: &str, req: Request) -> ApiResult {
 
 pub async fn signed_urls(app: &App, name: &str, req: Request) -> ApiResult {
   let (v, parts) = json_body(req, &[], &["expiresIn"], |s| string_array(s, "keys")).await?;
-  let b = bucket(app, name)?;
-  let access = Access::of_parts(app, &parts);
+  let (b, _access) = allowed(app, name, &parts, Action::Read)?;
   let headers = &parts.headers;
-  access.check(&b, Action::Read, None)?;
-  let keys: Vec<&str> = v["keys"]
-    .as_array()
-    .map(|a| a.iter().filter_map(Json::as_str).collect())
-    .unwrap_or_default();
-  if keys.is_empty() {
-    return Err(invalid("Missing required field: keys (non-empty array)."));
-  }
-  if keys.len() > 100 {
-    return Err(invalid("Maximum 100 keys per batch signed URL request."));
-  }
+  let keys = batch_keys(&v, "signed URL")?;
   let secret = secret(app)?;
   let expires_at = time::now_ms() + duration_ms(v["expiresIn"].as_str().filter(|s| !s.is_empty()), 3_600_000);
   let path = format!("/api/storage/{name}/signed-urls");
@@ -229,15 +212,9 @@ pub async fn signed_urls(app: &App, name: &str, req: Request) -> ApiResult {
 
 pub async fn signed_upload_url(app: &App, name: &str, req: Request) -> ApiResult {
   let (v, parts) = json_body(req, &["key"], &["expiresIn", "maxFileSize"], |_| {}).await?;
-  let b = bucket(app, name)?;
-  let access = Access::of_parts(app, &parts);
+  let (_b, access) = allowed(app, name, &parts, Action::Write)?;
   let headers = &parts.headers;
-  access.check(&b, Action::Write, None)?;
-  let key = v["key"]
-    .as_str()
-    .filter(|k| !k.is_empty())
-    .ok_or_else(|| invalid("Missing required field: key."))?;
-  validate_key(key)?;
+  let key = body_key(&v)?;
   let max_file_size = v["maxFileSize"].as_str();
   let max_bytes = byte_size(max_file_size)?;
   let expires_at = time::now_ms() + duration_ms(v["expiresIn"].as_str().filter(|s| !s.is_empty()), 1_800_000);

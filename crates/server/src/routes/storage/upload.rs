@@ -6,7 +6,7 @@
 use super::access::{Access, Action};
 use super::signed::verify_token;
 use super::transfer::{Sink, Upload};
-use super::{bucket, error, invalid, metadata, r2_error, validate_key};
+use super::{bucket, error, invalid, metadata, put_options, r2_error, validate_key};
 use crate::app::App;
 use crate::error::{ApiError, ApiResult};
 use crate::limits::{DRAIN_BYTES, DRAIN_SECS};
@@ -14,7 +14,7 @@ use crate::routes::json_status;
 use crate::server::random_hex;
 use axum::extract::Request;
 use axum::http::{header, StatusCode};
-use edgebase_engine::r2::{HttpMetadata, PutOptions, R2Error};
+use edgebase_engine::r2::R2Error;
 use std::fs::File;
 use std::io::{Read, Write};
 use std::path::PathBuf;
@@ -239,14 +239,7 @@ pub async fn upload(app: &App, name: &str, req: Request) -> ApiResult {
     custom.retain(|(k, _)| k != "uploadedBy");
     custom.push(("uploadedBy".into(), auth.id.clone()));
   }
-  let options = PutOptions {
-    http_metadata: HttpMetadata {
-      content_type: Some(content_type),
-      ..HttpMetadata::default()
-    },
-    custom_metadata: custom,
-    ..PutOptions::default()
-  };
+  let options = put_options(content_type, custom);
   let (r2, full) = (b.r2.clone(), b.r2_key(&key));
   let stored = tokio::task::spawn_blocking(move || {
     let mut spool = spool;
