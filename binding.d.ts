@@ -36,7 +36,7 @@ export declare class KVNamespaceNative {
   /** `[value, metadataJson | null]`, or `null` when the key is missing. */
   getWithMetadata(key: string, kind: number, cacheTtl?: number | undefined | null): [any, string | undefined | null] | null
   /** One `[text, metadataJson | null]` (or `null`) per key. */
-  getBulk(keys: Array<string>, ty: string, cacheTtl?: number | undefined | null): Array<BulkEntryJs | undefined | null>
+  getBulk(keys: Array<string>, ty: string, cacheTtl?: number | undefined | null): Array<[string, string | undefined | null] | undefined | null>
   /** `value` is a string or bytes; `null` means the caller passed a type KV cannot store. */
   put(key: string, value?: string | Uint8Array | undefined | null, expiration?: number | undefined | null, expirationTtl?: number | undefined | null, metadata?: string | undefined | null): Promise<undefined>
   delete(key: string): Promise<undefined>
