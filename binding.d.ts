@@ -21,7 +21,7 @@ export declare class D1DatabaseNative {
   exec(sql: string): Answer
   dump(): Answer
   /** Releases the file once no other handle in the process uses it; queued calls finish first. */
-  close(): Promise<undefined>
+  close(): Promise<unknown>
   get isOpen(): boolean
   get name(): string
   /** The database file, when persisted. */
@@ -42,7 +42,7 @@ export declare class KVNamespaceNative {
   delete(key: string): Promise<undefined>
   list(prefix?: string | undefined | null, limit?: number | undefined | null, cursor?: string | undefined | null): ListPageJs
   /** Releases the file once no other handle in the process uses it; queued writes finish first. */
-  close(): Promise<undefined>
+  close(): Promise<unknown>
   get isOpen(): boolean
   get name(): string
 }

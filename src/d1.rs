@@ -181,13 +181,12 @@ impl D1Database {
 
   /// Releases the file once no other handle in the process uses it; queued calls finish first.
   #[napi]
-  pub fn close<'env>(&self, env: &'env Env) -> Result<PromiseRaw<'env, ()>> {
+  pub fn close(&self) -> AsyncTask<crate::task::Done> {
     // Refuse later calls now; release the file (after the queued calls) off this thread.
     let closing = self.inner.begin_close();
-    env.spawn_future(async move {
-      tokio::task::spawn_blocking(move || drop(closing))
-        .await
-        .map_err(|e| napi::Error::from_reason(e.to_string()))
+    crate::task::blocking(move || {
+      drop(closing);
+      Ok(())
     })
   }
 

@@ -3,6 +3,7 @@
 
 use crate::clock::ManualClock;
 use crate::error::{to_js, OrJs};
+use crate::task::{blocking, Done};
 use edgebase_engine::kv::{self, KvError, Pending, PutOptions};
 use edgebase_engine::Clock;
 use napi::bindgen_prelude::*;
@@ -191,12 +192,11 @@ impl KvNamespace {
 
   /// Releases the file once no other handle in the process uses it; queued writes finish first.
   #[napi]
-  pub fn close<'env>(&self, env: &'env Env) -> Result<PromiseRaw<'env, ()>> {
+  pub fn close(&self) -> AsyncTask<Done> {
     let inner = self.inner.clone();
-    env.spawn_future(async move {
-      tokio::task::spawn_blocking(move || inner.close())
-        .await
-        .map_err(|e| napi::Error::from_reason(e.to_string()))
+    blocking(move || {
+      inner.close();
+      Ok(())
     })
   }
 

@@ -14,7 +14,7 @@ fn run<T>(f: &mut Option<Box<dyn FnOnce() -> Result<T> + Send>>) -> Result<T> {
   let f = f.take().ok_or_else(|| Error::from_reason("task ran twice"))?;
   std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(|_| {
     Err(Error::from_reason(
-      "@edgebase/native: internal panic in an R2 task",
+      "@edgebase/native: internal panic in a background task (this is a bug)",
     ))
   })
 }
