@@ -8,6 +8,9 @@ use rusqlite::ffi;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Verdict {
   Allow,
+  /// Compile the statement as a no-op: SQLite changes `PRAGMA foreign_keys` while *preparing*
+  /// it, and D1 runs every query inside a transaction, where that pragma does nothing.
+  Ignore,
   Deny,
   /// `BEGIN`, `COMMIT`, `SAVEPOINT`, …: refused with D1's transaction message.
   DenyTransaction,
@@ -229,6 +232,7 @@ pub fn authorize(action: i32, p1: Option<&str>, p2: Option<&str>, db: Option<&st
     | ffi::SQLITE_CREATE_TRIGGER
     | ffi::SQLITE_DROP_TRIGGER => yes(name_ok(p1) && name_ok(p2)),
     ffi::SQLITE_TRANSACTION | ffi::SQLITE_SAVEPOINT => Verdict::DenyTransaction,
+    ffi::SQLITE_PRAGMA if p1 == Some("foreign_keys") && p2.is_some() => Verdict::Ignore,
     ffi::SQLITE_PRAGMA => yes(pragma_allowed(p1.unwrap_or(""), p2)),
     // SQLite passes a keyword-style call (`DEFAULT CURRENT_TIMESTAMP`) as written.
     ffi::SQLITE_FUNCTION => yes(p2.is_some_and(|f| FUNCTIONS.iter().any(|x| x.eq_ignore_ascii_case(f)))),

@@ -49,6 +49,7 @@ pub(crate) unsafe extern "C" fn authorizer(
   };
   match auth::authorize(action, s(p1), s(p2), s(db)) {
     Verdict::Allow => ffi::SQLITE_OK,
+    Verdict::Ignore => ffi::SQLITE_IGNORE,
     Verdict::Deny => ffi::SQLITE_DENY,
     Verdict::DenyTransaction => {
       hooks.transaction_denied.set(true);

@@ -127,7 +127,15 @@ impl Stmt {
       for i in 0..n {
         let v = match ffi::sqlite3_column_type(s, i) {
           ffi::SQLITE_INTEGER => Value::Integer(ffi::sqlite3_column_int64(s, i)),
-          ffi::SQLITE_FLOAT => Value::Real(ffi::sqlite3_column_double(s, i)),
+          ffi::SQLITE_FLOAT => {
+            // D1 answers in JSON: ±Infinity arrive as null and -0 as 0.
+            let x = ffi::sqlite3_column_double(s, i);
+            if x.is_finite() {
+              Value::Real(x + 0.0)
+            } else {
+              Value::Null
+            }
+          }
           ffi::SQLITE_TEXT => {
             let p = ffi::sqlite3_column_text(s, i);
             let len = ffi::sqlite3_column_bytes(s, i) as usize;

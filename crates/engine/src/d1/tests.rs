@@ -201,6 +201,67 @@ fn fts5_json_and_foreign_keys_work() {
 }
 
 #[test]
+fn pragma_foreign_keys_off_is_a_no_op_as_in_d1() {
+  // D1 runs every query in a transaction, where SQLite ignores `PRAGMA foreign_keys`.
+  let d = db();
+  ok(&d, "CREATE TABLE p (id INTEGER PRIMARY KEY)");
+  ok(&d, "CREATE TABLE c (p INTEGER REFERENCES p(id))");
+  let fk_failed =
+    "D1_ERROR: FOREIGN KEY constraint failed: SQLITE_CONSTRAINT (extended: SQLITE_CONSTRAINT_FOREIGNKEY)";
+  for off in [
+    "PRAGMA foreign_keys = OFF",
+    "PRAGMA foreign_keys=0",
+    "pragma foreign_keys = false",
+  ] {
+    let r = ok(&d, off);
+    assert_eq!((r.columns.len(), r.values.len()), (0, 0));
+    assert_eq!(ok(&d, "PRAGMA foreign_keys").values, vec![Value::Integer(1)]);
+    assert_eq!(err(&d, "INSERT INTO c VALUES (7)", vec![]), fk_failed);
+  }
+  // Also first in a multi-statement query (prepared before its transaction), a batch, exec.
+  let multi = "PRAGMA foreign_keys = OFF; INSERT INTO c VALUES (8)";
+  assert_eq!(err(&d, multi, vec![]), fk_failed);
+  let off_then_insert = [
+    ("PRAGMA foreign_keys = OFF", vec![]),
+    ("INSERT INTO c VALUES (9)", vec![]),
+  ];
+  assert_eq!(batch(&d, &off_then_insert).unwrap_err().to_string(), fk_failed);
+  assert!(exec(&d, "PRAGMA foreign_keys = OFF\nINSERT INTO c VALUES (10)").is_err());
+  assert_eq!(ok(&d, "SELECT count(*) FROM c").values, vec![Value::Integer(0)]);
+  ok(&d, "PRAGMA case_sensitive_like = ON");
+  assert_eq!(ok(&d, "SELECT 'A' LIKE 'a' AS v").values, vec![Value::Integer(0)]);
+  ok(&d, "PRAGMA case_sensitive_like = OFF");
+}
+
+#[test]
+fn reals_come_back_as_d1s_json_carries_them() {
+  let d = db();
+  let r = ok(&d, "SELECT 1e999 AS a, -1e999 AS b, -0.0 AS z, 0.5 AS h");
+  assert_eq!(
+    r.values,
+    vec![Value::Null, Value::Null, Value::Real(0.0), Value::Real(0.5)]
+  );
+  assert!(matches!(r.values[2], Value::Real(z) if z.is_sign_positive()));
+}
+
+#[test]
+fn features_workerds_sqlite_lacks_are_missing() {
+  let d = db();
+  assert_eq!(
+    err(&d, "SELECT soundex('x')", vec![]),
+    "D1_ERROR: no such function: soundex at offset 7: SQLITE_ERROR"
+  );
+  assert_eq!(
+    err(&d, "SELECT * FROM dbstat", vec![]),
+    "D1_ERROR: no such table: dbstat: SQLITE_ERROR"
+  );
+  assert_eq!(
+    err(&d, "CREATE VIRTUAL TABLE f USING fts4(x)", vec![]),
+    "D1_ERROR: not authorized: SQLITE_AUTH"
+  );
+}
+
+#[test]
 fn meta_counts_rows_changes_and_size() {
   let d = db();
   ok(&d, "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)");
