@@ -67,6 +67,22 @@ pub fn open_redb(path: &Path, cache_bytes: usize) -> Result<redb::Database, Stor
     })
 }
 
+/// Starts the thread a store works on. A process out of threads (every open store holds one, and
+/// unclosed in-memory stores only let theirs go when garbage-collected) gets an error saying so.
+pub fn spawn_store_thread(
+  name: &str,
+  work: impl FnOnce() + Send + 'static,
+) -> Result<std::thread::JoinHandle<()>, StorageError> {
+  std::thread::Builder::new()
+    .name(name.into())
+    .spawn(work)
+    .map_err(|e| {
+      StorageError::engine(format!(
+        "could not start a thread for the store ({e}); every open store holds one until close(): close the stores you no longer use"
+      ))
+    })
+}
+
 /// Open stores by file, shared by every handle in the process. A store is dropped (and its file
 /// released) when its last handle goes, under the registry lock, so a concurrent re-open of the
 /// same file waits for the release instead of failing on the file lock.

@@ -137,47 +137,45 @@ impl D1Store {
     let (queue, rx) = mpsc::channel::<Job>();
     let worker = {
       let core = core.clone();
-      std::thread::Builder::new()
-        .name("edgebase-d1".into())
-        .spawn(move || {
-          for job in rx {
-            let (work, reply) = match job {
-              Job::Call { work, reply } => (work, reply),
-              Job::Checkpoint => {
-                let mut conn = core.conn();
-                if conn.checkpoint_due() {
-                  conn.checkpoint();
-                }
-                drop(conn);
-                core.queued.fetch_sub(1, Ordering::AcqRel);
-                continue;
-              }
-            };
-            let started = Instant::now();
-            let result = {
+      crate::persist::spawn_store_thread("edgebase-d1", move || {
+        for job in rx {
+          let (work, reply) = match job {
+            Job::Call { work, reply } => (work, reply),
+            Job::Checkpoint => {
               let mut conn = core.conn();
-              let result = Core::perform(&mut conn, &work, Mode::Worker);
               if conn.checkpoint_due() {
                 conn.checkpoint();
               }
-              result
-            };
-            // A statement that ran out of its inline budget once (a busy machine can do that
-            // to a quick one) gets another chance inline once it proves quick here.
-            if started.elapsed() < core.budget / 4 {
-              if let Work::Query { sql, .. } = &work {
-                if let Ok(mut slow) = core.slow.lock() {
-                  slow.remove(sql);
-                }
+              drop(conn);
+              core.queued.fetch_sub(1, Ordering::AcqRel);
+              continue;
+            }
+          };
+          let started = Instant::now();
+          let result = {
+            let mut conn = core.conn();
+            let result = Core::perform(&mut conn, &work, Mode::Worker);
+            if conn.checkpoint_due() {
+              conn.checkpoint();
+            }
+            result
+          };
+          // A statement that ran out of its inline budget once (a busy machine can do that
+          // to a quick one) gets another chance inline once it proves quick here.
+          if started.elapsed() < core.budget / 4 {
+            if let Work::Query { sql, .. } = &work {
+              if let Ok(mut slow) = core.slow.lock() {
+                slow.remove(sql);
               }
             }
-            core.queued.fetch_sub(1, Ordering::AcqRel);
-            let _ = reply.send(result.map_err(|f| match f {
-              Fail::D1(e) => e,
-              Fail::Retry { .. } => D1Error::sql("interrupted"),
-            }));
           }
-        })?
+          core.queued.fetch_sub(1, Ordering::AcqRel);
+          let _ = reply.send(result.map_err(|f| match f {
+            Fail::D1(e) => e,
+            Fail::Retry { .. } => D1Error::sql("interrupted"),
+          }));
+        }
+      })?
     };
     Ok(D1Store {
       core,

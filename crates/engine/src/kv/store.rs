@@ -75,9 +75,7 @@ impl KvStore {
     let writer = {
       let db = db.clone();
       let path = path.clone();
-      std::thread::Builder::new()
-        .name("edgebase-kv-writer".into())
-        .spawn(move || write_loop(&db, path.as_deref(), rx))?
+      crate::persist::spawn_store_thread("edgebase-kv-writer", move || write_loop(&db, path.as_deref(), rx))?
     };
     Ok(KvStore {
       db,
