@@ -78,6 +78,20 @@ const scenarios: Record<string, (kv: KV, p: string) => Promise<unknown>> = {
   'bulk cacheTtl': (kv) => kv.get(['k'], { cacheTtl: 10 }),
   'cacheTtl 10': (kv) => kv.get('k', { type: 'text', cacheTtl: 10 }),
   'cacheTtl string': (kv) => kv.get('k', { cacheTtl: 'x' as unknown as number }),
+  // null is an integer option's 0 in workerd (libraries passing `expirationTtl: ttl ?? null` fail in production)
+  'null ttl': (kv, p) => kv.put(`${p}k`, 'v', { expirationTtl: null as unknown as number }),
+  'null expiration': (kv, p) => kv.put(`${p}k`, 'v', { expiration: null as unknown as number }),
+  'null cacheTtl': (kv) => kv.get('k', { cacheTtl: null as unknown as number }),
+  'null list limit': async (kv, p) => { await kv.put(`${p}a`, 'v'); return kv.list({ prefix: p, limit: null as unknown as number }) },
+  'bigint ttl': (kv, p) => kv.put(`${p}k`, 'v', { expirationTtl: 120n as unknown as number }),
+  // e.g. `put(key, value, 3600)` meaning a TTL: the options must be an object
+  'put options not an object': async (kv, p) => [await outcome(() => kv.put(`${p}k`, 'v', 3600 as never)), await outcome(() => kv.put(`${p}k`, 'v', '' as never)), await outcome(() => kv.put('', { a: 1 } as never, true as never)), await kv.get(`${p}k`)],
+  'list options not an object': async (kv) => [await outcome(() => kv.list(5 as never)), await outcome(() => kv.list('prefix' as never))],
+  'lone surrogates in metadata': async (kv, p) => {
+    await kv.put(`${p}k`, 'v', { metadata: { cut: '😀'.slice(0, 1), low: 'x\uDC00', literal: '\\ud800', pair: '😀' } })
+    return [await kv.getWithMetadata(`${p}k`), await kv.list({ prefix: p })]
+  },
+  'bulk text loses a leading BOM': async (kv, p) => { await kv.put(`${p}a`, '\uFEFF{"a":1}'); await kv.put(`${p}b`, '\uFEFF\uFEFFb'); return [await kv.get([`${p}a`, `${p}b`]), await kv.get([`${p}a`], 'json'), await kv.get(`${p}b`)] },
 }
 
 let mf: Miniflare

@@ -17,8 +17,27 @@ const asyncDispose = Symbol.asyncDispose || Symbol.for('nodejs.asyncDispose')
 // names, so keys that look like array indices never reach the Map. Reproduced on purpose.
 const ARRAY_INDEX = /^(?:0|[1-9][0-9]{0,9})$/
 
+/** An optional integer option as workerd converts it: `null` counts as 0, a BigInt is a TypeError. */
 function num(v) {
-  return v === undefined || v === null ? undefined : Number(v)
+  return v === undefined ? undefined : +v
+}
+
+/** workerd's argument check for an options dictionary: any object, `undefined` or `null`. */
+function checkOptions(options, method, position, type) {
+  if (options !== undefined && options !== null && typeof options !== 'object' && typeof options !== 'function') {
+    throw new TypeError(`Failed to execute '${method}' on 'KvNamespace': parameter ${position} is not of type '${type}'.`)
+  }
+}
+
+/**
+ * Metadata as JSON text. JSON.stringify escapes a lone surrogate (`\ud800`); the binding carries
+ * metadata as UTF-8, which turns one into U+FFFD. (Escaped backslashes are matched first, so a
+ * literal "\\ud800" in a string stays as it is.)
+ */
+function metadataJson(metadata) {
+  const json = JSON.stringify(metadata)
+  if (json === undefined || !json.includes('\\ud')) return json
+  return json.replace(/\\\\|\\ud[89a-f][0-9a-f]{2}/g, (m) => (m.length === 2 ? m : '\ufffd'))
 }
 
 /** `get(key, "json")`, `get(key, {type, cacheTtl})`, `get(key)` → `{type, cacheTtl}`. */
@@ -105,6 +124,7 @@ class KVNamespace {
   }
 
   async put(key, value, options) {
+    checkOptions(options, 'put', 3, 'PutOptions')
     let bytes
     if (typeof value === 'string') bytes = value
     else if (value instanceof ArrayBuffer) bytes = new Uint8Array(value)
@@ -114,7 +134,7 @@ class KVNamespace {
     else bytes = null // not storable: the native layer reports Cloudflare's TypeError
     const o = options || {}
     let metadata
-    if (o.metadata !== undefined && o.metadata !== null) metadata = JSON.stringify(o.metadata)
+    if (o.metadata !== undefined && o.metadata !== null) metadata = metadataJson(o.metadata)
     try {
       return await this.#native.put(String(key), bytes, num(o.expiration), num(o.expirationTtl), metadata)
     } catch (e) {
@@ -131,6 +151,7 @@ class KVNamespace {
   }
 
   async list(options) {
+    checkOptions(options, 'list', 1, 'ListOptions')
     const o = options || {}
     const prefix = o.prefix === undefined || o.prefix === null ? undefined : String(o.prefix)
     const cursor = o.cursor === undefined || o.cursor === null ? undefined : String(o.cursor)

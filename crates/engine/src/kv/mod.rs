@@ -68,6 +68,8 @@ pub struct BulkEntry {
   pub metadata: Option<String>,
 }
 
+const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
+
 /// A pending write: resolves once the change is durable.
 pub type Pending = oneshot::Receiver<Result<(), KvError>>;
 
@@ -175,11 +177,13 @@ impl KvNamespace {
         if total > MAX_BULK_VALUE_BYTES {
           return Err(KvError::BulkTooLarge);
         }
-        if ty == BulkType::Json && serde_json::from_slice::<serde::de::IgnoredAny>(r.value).is_err() {
+        // The server decodes bulk values as UTF-8 text, which drops a leading byte-order mark.
+        let value = r.value.strip_prefix(UTF8_BOM).unwrap_or(r.value);
+        if ty == BulkType::Json && serde_json::from_slice::<serde::de::IgnoredAny>(value).is_err() {
           return Err(KvError::BulkNonJson);
         }
         Ok(Some(BulkEntry {
-          value: r.value.to_vec(),
+          value: value.to_vec(),
           metadata: r.metadata.map(|m| String::from_utf8_lossy(m).into_owned()),
         }))
       })

@@ -223,6 +223,20 @@ fn bulk_get_rules() {
 }
 
 #[test]
+fn bulk_values_lose_one_leading_byte_order_mark() {
+  let ns = ns();
+  put(&ns, "j", "\u{feff}{\"a\":1}", PutOptions::default()).unwrap();
+  put(&ns, "t", "\u{feff}\u{feff}x", PutOptions::default()).unwrap();
+  let keys = ["j".to_string(), "t".to_string()];
+  let got = ns.get_bulk(&keys, "text", None).unwrap();
+  assert_eq!(got[0].as_ref().unwrap().value, b"{\"a\":1}");
+  assert_eq!(got[1].as_ref().unwrap().value, "\u{feff}x".as_bytes());
+  assert!(ns.get_bulk(&keys[..1], "json", None).is_ok());
+  // A single get returns the bytes as stored.
+  assert_eq!(ns.get("t", None, |r| r.value.len()).unwrap(), Some(7));
+}
+
+#[test]
 fn cache_ttl_is_validated() {
   let ns = ns();
   assert_eq!(
