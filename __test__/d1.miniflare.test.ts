@@ -183,6 +183,37 @@ const scenarios: Record<string, (db: DB, p: string) => Promise<unknown>> = {
     }
     return out
   },
+  // SQLite applies `PRAGMA foreign_keys` while preparing it; D1 runs each query in a transaction,
+  // where it does nothing. Migration scripts written for sqlite3 (`PRAGMA foreign_keys=OFF` first)
+  // must fail here as they do on D1.
+  'foreign_keys = OFF is a no-op': async (db, p) => {
+    await db.exec(`CREATE TABLE ${p}a (id INTEGER PRIMARY KEY)\nCREATE TABLE ${p}b (a INTEGER REFERENCES ${p}a(id))`)
+    return [
+      await db.prepare('PRAGMA foreign_keys = OFF').run(),
+      await db.prepare('PRAGMA foreign_keys').first(),
+      await outcome(() => db.prepare(`INSERT INTO ${p}b VALUES (1)`).run()),
+      await outcome(() => db.prepare(`PRAGMA foreign_keys = OFF; INSERT INTO ${p}b VALUES (2)`).run()),
+      await outcome(() => db.batch([db.prepare('PRAGMA foreign_keys=0'), db.prepare(`INSERT INTO ${p}b VALUES (3)`)])),
+      await db.prepare(`SELECT count(*) AS n FROM ${p}b`).first('n'),
+    ]
+  },
+  'defer_foreign_keys in a batch': async (db, p) => {
+    await db.exec(`CREATE TABLE ${p}a (id INTEGER PRIMARY KEY)\nCREATE TABLE ${p}b (a INTEGER REFERENCES ${p}a(id))`)
+    const ins = (t: string, v: number) => db.prepare(`INSERT INTO ${p}${t} VALUES (?)`).bind(v)
+    return [(await db.batch([db.prepare('PRAGMA defer_foreign_keys = ON'), ins('b', 5), ins('a', 5)])).length, await db.prepare(`SELECT count(*) AS n FROM ${p}b`).first('n')]
+  },
+  'reals beyond double come back null (JSON)': (db) => db.prepare('SELECT 1e999 AS a, -1e999 AS b, -0.0 AS z').first(),
+  'functions and tables workerd lacks': async (db) => [
+    await outcome(() => db.prepare("SELECT soundex('x')").all()),
+    await outcome(() => db.prepare('SELECT * FROM dbstat').all()),
+    await outcome(() => db.prepare('CREATE VIRTUAL TABLE v USING fts4(x)').run()),
+  ],
+  // `db.batch(stmt)` instead of `db.batch([stmt])`
+  'batch of a non-array': async (db) => [
+    await outcome(() => db.batch(db.prepare('SELECT 1') as never)),
+    await outcome(() => db.batch(undefined as never)),
+    await outcome(() => db.batch(new Set([db.prepare('SELECT 1')]) as never)),
+  ],
   'session bookmark shape': async (db) => {
     const s = db.withSession('first-primary')
     const before = s.getBookmark()
@@ -248,6 +279,19 @@ describe('D1 against Miniflare', () => {
     for (const db of [theirs, ours]) await db.exec('CREATE TABLE lim (a)\nINSERT INTO lim VALUES (1), (2)')
     expect((await theirs.prepare('DELETE FROM lim WHERE a > 0 LIMIT 1').run()).meta.changes).toBe(1)
     await expect(ours.prepare('DELETE FROM lim WHERE a > 0 LIMIT 1').run()).rejects.toThrow('D1_ERROR: near "LIMIT": syntax error at offset 28: SQLITE_ERROR')
+  })
+
+  it('differences: strings and BLOBs up to 4 MiB, as current workerd (Miniflare 4.20260426: 2,200,000 bytes)', async () => {
+    const big = 'x'.repeat(2_200_001)
+    await expect(theirs.prepare('SELECT length(?) AS n').bind(big).first('n')).rejects.toThrow('D1_ERROR: string or blob too big: SQLITE_TOOBIG')
+    expect(await ours.prepare('SELECT length(?) AS n').bind(big).first('n')).toBe(2_200_001)
+    await expect(ours.prepare('SELECT length(?) AS n').bind('x'.repeat(4 * 1024 * 1024 + 1)).first('n')).rejects.toThrow('D1_ERROR: string or blob too big: SQLITE_TOOBIG')
+  })
+
+  it('differences: R*Tree tables, as current workerd (Miniflare 4.20260426 refuses them)', async () => {
+    const sql = 'CREATE VIRTUAL TABLE boxes USING rtree(id, x0, x1)'
+    await expect(theirs.prepare(sql).run()).rejects.toThrow('D1_ERROR: not authorized: SQLITE_AUTH')
+    expect((await ours.prepare(sql).run()).success).toBe(true)
   })
 
   it('differences: dump() works (Miniflare has no dump route)', async () => {

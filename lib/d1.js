@@ -182,6 +182,8 @@ class Runner {
   }
 
   async batch(statements) {
+    // workerd maps over the argument: anything but an array fails as `statements.map` does there.
+    if (!Array.isArray(statements)) statements = statements.map((s) => s)
     // Each distinct SQL text crosses to the native side once; statements refer to it by index.
     const sql = []
     const seen = new Map()
