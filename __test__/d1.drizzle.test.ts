@@ -265,3 +265,43 @@ describe('drizzle-orm/d1 against Miniflare', () => {
     })
   }
 })
+
+// The same drizzle-kit folder applied the wrangler way (`wrangler d1 migrations apply` reads a
+// drizzle-kit output folder too): our readD1Migrations/applyD1Migrations on both databases.
+describe('drizzle-kit migrations through readD1Migrations/applyD1Migrations', () => {
+  it('splits each file at its statements (the breakpoint comments stay with the next one)', async () => {
+    const migrations = await native.readD1Migrations(MIGRATIONS)
+    expect(migrations.map((m) => [m.name, m.queries.length])).toEqual([
+      ['0000_init_schema.sql', 6],
+      ['0001_posts_slug.sql', 9],
+    ])
+    expect(migrations[1].queries[1]).toMatch(/^--> statement-breakpoint\nCREATE TABLE `__new_posts`/)
+  })
+
+  it('a table rebuild on a populated database does what D1 does (cascades fire; foreign_keys=OFF is ignored)', async () => {
+    const mf = new Miniflare({ modules: true, script: 'export default { fetch() { return new Response(null) } }', d1Databases: ['DB'] })
+    try {
+      const [init, rebuild] = await native.readD1Migrations(MIGRATIONS)
+      const results = []
+      for (const raw of [(await mf.getD1Database('DB')) as unknown as Raw, new native.D1Database()]) {
+        await native.applyD1Migrations(raw, [init])
+        await raw.exec(
+          "INSERT INTO users (email) VALUES ('a@x'), ('b@x')\nINSERT INTO posts (author_id, title) VALUES (1, 'p1'), (2, 'p2')\nINSERT INTO comments (post_id, author_id, body) VALUES (1, 2, 'c1'), (2, 1, 'c2')",
+        )
+        await native.applyD1Migrations(raw, [init, rebuild])
+        results.push([
+          await raw.prepare('SELECT name FROM d1_migrations ORDER BY id').raw(),
+          await raw.prepare("SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE '_cf_%' ORDER BY name").raw(),
+          await raw.prepare('SELECT (SELECT count(*) FROM users), (SELECT count(*) FROM posts), (SELECT count(*) FROM comments), (SELECT group_concat(slug) FROM posts)').raw(),
+          await raw.prepare('PRAGMA foreign_keys').raw(),
+        ])
+      }
+      const [theirs, ours] = results
+      expect(ours).toEqual(theirs)
+      // DROP TABLE posts deleted every comment through ON DELETE CASCADE, on D1 as here.
+      expect(ours[2]).toEqual([[2, 2, 0, ',']])
+    } finally {
+      await mf.dispose()
+    }
+  })
+})
