@@ -2,6 +2,7 @@
 // processes (waiting for their locks, not failing fast), worker threads, hostile input, and
 // close() racing queries — each ending with SQLite's own integrity check of the file.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process'
+import { realpathSync } from 'node:fs'
 import { join } from 'node:path'
 import { Worker } from 'node:worker_threads'
 import Sqlite from 'better-sqlite3'
@@ -214,7 +215,8 @@ describe('hostile input never crashes the process or the file', () => {
     const { mkdirSync, writeFileSync } = await import('node:fs')
     mkdirSync(join(dir, 'd1'))
     writeFileSync(join(dir, 'd1', 'junk.sqlite'), 'this is not a database, just text '.repeat(200))
-    expect(() => new D1Database({ persist: dir, name: 'junk' })).toThrow(/file is not a database/)
+    const file = join(dir, 'd1', 'junk.sqlite')
+    expect(() => new D1Database({ persist: dir, name: 'junk' })).toThrow(`storage error on ${realpathSync(file)}: file is not a database: SQLITE_NOTADB`)
   })
 
   it('close() racing queued and running queries: every call settles, the file stays valid', async () => {

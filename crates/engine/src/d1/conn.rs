@@ -109,9 +109,16 @@ impl Conn {
         .unwrap_or(0),
       in_txn: false,
     };
-    conn.configure(path.is_some()).map_err(|e| match e {
-      Fail::D1(e) => StorageError::engine(e.cause()),
-      Fail::Retry { .. } => StorageError::engine("interrupted while opening"),
+    conn.configure(path.is_some()).map_err(|e| {
+      let err = match e {
+        Fail::D1(e) => StorageError::engine(e.cause()),
+        Fail::Retry { .. } => StorageError::engine("interrupted while opening"),
+      };
+      // Name the file: "file is not a database" alone does not say which one.
+      match path {
+        Some(p) => err.at(p),
+        None => err,
+      }
     })?;
     Ok(conn)
   }
