@@ -503,6 +503,34 @@ describe('lifecycle', () => {
     expect((await db.prepare('SELECT i FROM t').raw()).flat()).toEqual(Array.from({ length: 50 }, (_, i) => i))
   })
 
+  it('promises of every kind of call settle in the order the calls were made', async () => {
+    const db = await withTable('CREATE TABLE t (i)')
+    const session = db.withSession()
+    const ins = db.prepare('INSERT INTO t VALUES (?)')
+    const slow = 'WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c WHERE x < 300000) SELECT count(*) AS n FROM c'
+    const kinds = [
+      (i: number) => ins.bind(i).run(),
+      (i: number) => db.batch([ins.bind(i), db.prepare('SELECT count(*) AS n FROM t')]),
+      () => db.prepare('SELECT count(*) AS n FROM t').first('n'),
+      () => db.prepare('SELECT * FROM t').raw(),
+      (i: number) => db.exec(`INSERT INTO t VALUES (${i})`),
+      () => db.prepare('SELECT count(*) AS n FROM t').all(),
+      () => session.prepare('SELECT 1').first(),
+      (i: number) => session.batch([session.prepare('INSERT INTO t VALUES (?)').bind(i)]),
+      () => db.prepare('SELECT 1 FROM nope').all(),
+      () => db.dump(),
+      () => db.prepare(slow).first('n'),
+    ]
+    const settled: number[] = []
+    const calls: Promise<unknown>[] = []
+    for (let i = 0; i < 220; i++) {
+      const p = kinds[i % kinds.length](i)
+      calls.push(p.then(() => settled.push(i), () => settled.push(i)))
+    }
+    await Promise.all(calls)
+    expect(settled).toEqual(Array.from({ length: 220 }, (_, i) => i))
+  })
+
   it('persisted databases are plain SQLite files in <persist>/d1/<name>.sqlite, shared per process', async () => {
     const dir = tempDir()
     const a = new D1Database({ persist: dir, name: 'main' })

@@ -117,6 +117,13 @@ function toRaw(outcome, i, columnNames) {
   return out
 }
 
+function batchResults(outcome) {
+  const count = (outcome.length - 2) / 2
+  const results = new Array(count)
+  for (let i = 0; i < count; i++) results[i] = toResult(outcome, i)
+  return results
+}
+
 const noop = () => {}
 
 /**
@@ -176,12 +183,16 @@ class Runner {
     }
   }
 
+  // Each call returns #settle's promise itself, and each public method awaits it once: every
+  // method then takes the same number of microtask turns, so their promises settle in call order.
+
   /** One statement's outcome (see `meta` above; its result is number 0). */
-  async query(statement, params) {
+  query(statement, params) {
     return this.#settle(() => this.#native.query(String(statement), params, this.#session !== null))
   }
 
-  async batch(statements) {
+  /** The batch's outcome (see `batchResults`). */
+  batch(statements) {
     // workerd maps over the argument: anything but an array fails as `statements.map` does there.
     if (!Array.isArray(statements)) statements = statements.map((s) => s)
     // Each distinct SQL text crosses to the native side once; statements refer to it by index.
@@ -203,18 +214,14 @@ class Runner {
       counts[i] = values.length
       for (let j = 0; j < values.length; j++) params.push(values[j])
     }
-    const outcome = await this.#settle(() => this.#native.batch(sql, index, counts, params, this.#session !== null))
-    const count = (outcome.length - 2) / 2
-    const results = new Array(count)
-    for (let i = 0; i < count; i++) results[i] = toResult(outcome, i)
-    return results
+    return this.#settle(() => this.#native.batch(sql, index, counts, params, this.#session !== null))
   }
 
-  async exec(query) {
+  exec(query) {
     return this.#settle(() => this.#native.exec(query))
   }
 
-  async dump() {
+  dump() {
     return this.#settle(() => this.#native.dump())
   }
 }
@@ -287,7 +294,7 @@ class D1DatabaseSession {
   }
 
   async batch(statements) {
-    return this.#runner.batch(statements)
+    return batchResults(await this.#runner.batch(statements))
   }
 
   getBookmark() {
@@ -325,7 +332,7 @@ class D1Database {
   }
 
   async batch(statements) {
-    return this.#runner.batch(statements)
+    return batchResults(await this.#runner.batch(statements))
   }
 
   async exec(query) {
