@@ -210,6 +210,14 @@ describe('hostile input never crashes the process or the file', () => {
     }
   })
 
+  it('constructor mistakes get plain answers: a string is not options, null means absent', async () => {
+    expect(() => new D1Database('app' as never)).toThrow(new TypeError(`D1Database options must be an object such as { persist: '.edgebase', name: 'app' }; got the string "app"`))
+    expect(() => new D1Database({ persist: 1 } as never)).toThrow(new TypeError('D1Database option "persist" must be a string, not number'))
+    const db = new D1Database({ persist: null, name: null } as never)
+    expect(await db.prepare('SELECT 1 AS one').first('one')).toBe(1)
+    await db.close()
+  })
+
   it('a file that is not a database is a clear error', async () => {
     const dir = tempDir()
     const { mkdirSync, writeFileSync } = await import('node:fs')

@@ -120,4 +120,14 @@ describe('hostile input never crashes the process', () => {
       expect(() => new KVNamespace(o as never)).toThrow()
     }
   })
+
+  it('constructor mistakes get plain answers: a string is not options, null means absent', async () => {
+    expect(() => new KVNamespace('CACHE' as never)).toThrow(new TypeError(`KVNamespace options must be an object such as { persist: '.edgebase', name: 'app' }; got the string "CACHE"`))
+    expect(() => new KVNamespace({ persist: true } as never)).toThrow(new TypeError('KVNamespace option "persist" must be a string, not boolean'))
+    expect(() => new KVNamespace({ persist: tempDir(), name: 7 } as never)).toThrow(new TypeError('KVNamespace option "name" must be a string, not number'))
+    const kv = new KVNamespace({ persist: null, name: null, clock: null } as never)
+    await kv.put('k', 'v')
+    expect(await kv.get('k')).toBe('v')
+    await kv.close()
+  })
 })

@@ -6,6 +6,7 @@
 const native = require('../binding.js')
 const { fromNative } = require('./errors.js')
 const { register } = require('./handles.js')
+const { storeOptions } = require('./options.js')
 
 const asyncDispose = Symbol.asyncDispose || Symbol.for('nodejs.asyncDispose')
 const FIRST_PRIMARY = 'first-primary'
@@ -317,7 +318,7 @@ class D1Database {
    * @param {{ persist?: string, name?: string }} [options]
    */
   constructor(options = {}) {
-    const { persist, name } = options || {}
+    const { persist, name } = storeOptions(options, 'D1Database')
     try {
       this.#native = new native.D1DatabaseNative({ persist, name })
     } catch (e) {

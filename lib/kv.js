@@ -5,6 +5,7 @@
 const native = require('../binding.js')
 const { fromNative } = require('./errors.js')
 const { register } = require('./handles.js')
+const { storeOptions } = require('./options.js')
 const { streamOf, isReadableStream, drain } = require('./streams.js')
 
 const { kv: LIMITS } = native.limits()
@@ -68,9 +69,9 @@ class KVNamespace {
    * @param {{ persist?: string, name?: string, clock?: import('./index').ManualClock }} [options]
    */
   constructor(options = {}) {
-    const { persist, name, clock } = options || {}
+    const { persist, name } = storeOptions(options, 'KVNamespace')
     try {
-      this.#native = new native.KVNamespaceNative({ persist, name }, clock)
+      this.#native = new native.KVNamespaceNative({ persist, name }, options?.clock ?? undefined)
     } catch (e) {
       throw fromNative(e)
     }
