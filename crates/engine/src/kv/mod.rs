@@ -212,7 +212,7 @@ impl KvNamespace {
           record,
           expiration,
         },
-        now,
+        purge_horizon(now),
       ))
     })
   }
@@ -226,7 +226,7 @@ impl KvNamespace {
         Change::Delete {
           key: key.as_bytes().to_vec(),
         },
-        now,
+        purge_horizon(now),
       ))
     })
   }
@@ -271,6 +271,13 @@ impl KvNamespace {
     }
     Ok(page)
   }
+}
+
+/// The clock reading up to which a write may purge expired entries from the store. Other handles
+/// on the same file may read through other clocks: a `ManualClock` advanced in a test must not
+/// purge entries that are still live on the system clock.
+fn purge_horizon(now_secs: u64) -> u64 {
+  now_secs.min(Clock::System.now_secs())
 }
 
 /// Key rules of the binding: empty and "."/".." are rejected by the client (TypeError), overlong

@@ -304,3 +304,26 @@ fn expired_entries_are_purged_from_the_file() {
   .unwrap();
   assert_eq!(left, 0);
 }
+
+#[test]
+fn a_manual_clock_ahead_does_not_purge_what_the_system_clock_still_sees() {
+  let dir = tempfile::tempdir().unwrap();
+  let real = KvNamespace::persistent(dir.path(), "ns", Clock::System).unwrap();
+  let manual = Clock::manual(Clock::System.now_ms());
+  let test = KvNamespace::persistent(dir.path(), "ns", manual.clone()).unwrap();
+  let ttl = PutOptions {
+    expiration_ttl: Some(3600.0),
+    ..PutOptions::default()
+  };
+  put(&real, "session", "live", ttl).unwrap();
+  manual.advance_ms(2 * 3600 * 1000);
+  assert_eq!(test.get("session", None, |_| ()).unwrap(), None);
+  // Writes through the advanced handle purge what is expired for it, but only up to now.
+  for i in 0..100 {
+    put(&test, &format!("k{i}"), "v", PutOptions::default()).unwrap();
+  }
+  assert_eq!(
+    real.get("session", None, |r| r.value.to_vec()).unwrap(),
+    Some(b"live".to_vec())
+  );
+}
