@@ -11,6 +11,7 @@ pub mod limits;
 pub mod persist;
 pub mod r2;
 pub mod vectorize;
+pub mod wait;
 
 pub use clock::Clock;
 pub use error::{BindingError, ErrorClass, StorageError};
