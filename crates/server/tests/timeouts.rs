@@ -1,0 +1,107 @@
+//! Slow and stalled clients: a request head that never completes and a body that stops arriving
+//! are dropped after their timeouts, while a slow upload that keeps sending is served whole.
+//! (Before `listen.rs`, the server had no read timeout: such clients held their connection and
+//! task forever.)
+
+use edgebase_server::{start, ConfigSource, Options, Timeouts};
+use std::io::{ErrorKind, Read, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+const KEY: &str = "test-key";
+
+fn options() -> Options {
+  Options {
+    config: ConfigSource::Value(serde_json::json!({ "kv": { "cache": { "binding": "CACHE" } } })),
+    vars: vec![("SERVICE_KEY".into(), KEY.into())],
+    timeouts: Timeouts {
+      header: Duration::from_millis(300),
+      body_idle: Duration::from_millis(300),
+    },
+    ..Options::default()
+  }
+}
+
+/// Reads until the server closes the connection (or `limit` passes); returns what arrived and
+/// how long the server took to close.
+fn read_to_close(s: &mut TcpStream, limit: Duration) -> (String, Duration) {
+  let started = Instant::now();
+  s.set_read_timeout(Some(limit)).unwrap();
+  let mut out = Vec::new();
+  let mut buf = [0u8; 4096];
+  loop {
+    match s.read(&mut buf) {
+      Ok(0) => break,
+      Ok(n) => out.extend_from_slice(&buf[..n]),
+      Err(e) if e.kind() == ErrorKind::ConnectionReset => break,
+      Err(e) => panic!("the server kept the connection open: {e}"),
+    }
+  }
+  (String::from_utf8_lossy(&out).into_owned(), started.elapsed())
+}
+
+fn head(len: usize) -> String {
+  format!(
+    "POST /api/kv/cache HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nX-EdgeBase-Service-Key: {KEY}\r\nContent-Length: {len}\r\n\r\n"
+  )
+}
+
+#[test]
+fn slow_clients_are_dropped_and_slow_uploads_are_not() {
+  let rt = tokio::runtime::Builder::new_multi_thread()
+    .worker_threads(2)
+    .enable_all()
+    .build()
+    .unwrap();
+  let server = rt.block_on(start(options())).unwrap();
+  let addr = server.addr;
+
+  // A head that stops half-way (slowloris): closed after the header timeout, no response.
+  let mut s = TcpStream::connect(addr).unwrap();
+  s.write_all(b"POST /api/kv/cache HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+    .unwrap();
+  let (got, took) = read_to_close(&mut s, Duration::from_secs(5));
+  assert!(
+    took >= Duration::from_millis(250) && took < Duration::from_secs(3),
+    "{took:?}"
+  );
+  assert!(!got.contains("200 OK"), "{got}");
+
+  // A body that stops arriving: the route sees it end early (400) and the connection closes.
+  let body = r#"{"action":"set","key":"k","value":"v"}"#;
+  let mut s = TcpStream::connect(addr).unwrap();
+  s.write_all(head(body.len()).as_bytes()).unwrap();
+  s.write_all(&body.as_bytes()[..10]).unwrap();
+  let (got, took) = read_to_close(&mut s, Duration::from_secs(5));
+  assert!(took < Duration::from_secs(3), "{took:?}");
+  assert!(got.starts_with("HTTP/1.1 400"), "{got}");
+  assert!(got.contains("The request body ended early."), "{got}");
+
+  // A body sent a few bytes at a time for longer than both timeouts, never idle for long: served.
+  let value = "x".repeat(40);
+  let body = format!(r#"{{"action":"set","key":"slow","value":"{value}"}}"#);
+  let mut s = TcpStream::connect(addr).unwrap();
+  s.write_all(head(body.len()).as_bytes()).unwrap();
+  let started = Instant::now();
+  for chunk in body.as_bytes().chunks(6) {
+    std::thread::sleep(Duration::from_millis(100));
+    s.write_all(chunk).unwrap();
+  }
+  assert!(started.elapsed() > Duration::from_millis(600));
+  s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+  let mut buf = [0u8; 4096];
+  let n = s.read(&mut buf).unwrap();
+  let got = String::from_utf8_lossy(&buf[..n]);
+  assert!(got.starts_with("HTTP/1.1 200"), "{got}");
+  assert!(got.ends_with(r#"{"ok":true}"#), "{got}");
+
+  // The connection stays usable for the next request (keep-alive), then idles out.
+  let get = r#"{"action":"get","key":"slow"}"#;
+  s.write_all(head(get.len()).as_bytes()).unwrap();
+  s.write_all(get.as_bytes()).unwrap();
+  let n = s.read(&mut buf).unwrap();
+  let got = String::from_utf8_lossy(&buf[..n]);
+  assert!(got.ends_with(&format!(r#"{{"value":"{value}"}}"#)), "{got}");
+
+  rt.block_on(server.close());
+}
