@@ -123,6 +123,14 @@ const scenarios: Record<string, (send: Send, p: string) => Promise<unknown[]>> =
     return [await send('GET', `/files/${p}c`, { headers: { 'if-match': '"unclosed' } }),
       await send('GET', `/files/${p}c`, { headers: { 'if-none-match': '"a" "b"' } })]
   },
+  'empty objects and awkward keys': async (send, p) => {
+    const key = encodeURIComponent('dir with space/ünï cödé %41+?#&.txt')
+    const out = [await send('PUT', `/files/${p}empty`, { body: '' }), await send('PUT', `/files/${p}${key}`, { body: 'ü' })]
+    for (const range of ['bytes=0-', 'bytes=-1', 'bytes=0-0']) out.push(await send('GET', `/files/${p}empty`, { headers: { range } }))
+    out.push(await send('GET', `/files/${p}${key}`, { headers: { range: 'bytes=1-' } }))
+    out.push(await send('GET', `/list?prefix=${encodeURIComponent(p)}&startAfter=${encodeURIComponent(`${p}dir`)}`))
+    return out
+  },
   'binary body with Content-Length, 3 MiB': async (send, p) => {
     const bytes = new Uint8Array(3 * MiB).map((_, i) => (i * 31) & 0xff)
     const put = await send('PUT', `/files/${p}bin`, { headers: { 'content-type': 'application/octet-stream' }, body: bytes })
