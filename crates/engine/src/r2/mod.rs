@@ -18,7 +18,7 @@ mod range;
 
 pub use checksum::{decode_hex, encode_hex, DigestInput};
 pub use conditional::{Conditional, ConditionalHeaders, ConditionalObject, Etag};
-pub use error::{Action, Algorithm, R2Error};
+pub use error::{Action, Algorithm, DateProblem, R2Error};
 pub use list::{ListOptions, ListPage};
 pub use md5::digest as md5_digest;
 pub use multipart::{validate_part_number, MultipartOptions, PartWriter, PreparedPart, UploadedPart};
@@ -292,6 +292,8 @@ impl R2Bucket {
   /// Validates a put (client-side checks, then the key, metadata and — when known — size
   /// limits) without touching storage.
   pub fn prepare_put(&self, key: &str, o: PutOptions, size: Option<u64>) -> Result<PreparedPut, R2Error> {
+    // Argument conversion (a `Date`) fails before workerd's own checks.
+    o.http_metadata.validate()?;
     let cond = o.only_if.as_ref().map(OnlyIf::parse).transpose()?;
     let expected = checksum::expected(&o.checksums)?;
     if let Some(k) = &o.ssec_key {
