@@ -60,7 +60,13 @@ export declare class ManualClock {
   set(ms: number): void
 }
 
-/** The body of a large `get`, read in chunks off the JS thread. */
+/**
+ * The body of a large `get`, read in chunks off the JS thread.
+ *
+ * The memory an unread body pins (an in-memory bucket's object) is reported to V8, so bodies
+ * that are never consumed — `expect(await r2.get(k)).not.toBeNull()` — are collected before
+ * they pile up: V8 would otherwise see a small object and keep hundreds of them alive.
+ */
 export declare class R2Body {
   /** Up to `max` bytes; an empty buffer at the end (which also releases the object's files). */
   read(max: number): Promise<Buffer>

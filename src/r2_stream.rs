@@ -8,6 +8,7 @@ use crate::task::{blocking, Bytes, Done, MaybeText, Text};
 use edgebase_engine::r2;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 
 pub(crate) enum Sink {
@@ -120,16 +121,43 @@ impl Task for ReadInto {
 }
 
 /// The body of a large `get`, read in chunks off the JS thread.
-#[napi]
+///
+/// The memory an unread body pins (an in-memory bucket's object) is reported to V8, so bodies
+/// that are never consumed — `expect(await r2.get(k)).not.toBeNull()` — are collected before
+/// they pile up: V8 would otherwise see a small object and keep hundreds of them alive.
+#[napi(custom_finalize)]
 pub struct R2Body {
   body: Arc<Mutex<Option<r2::Body>>>,
+  /// Bytes reported with `adjust_external_memory`, given back once.
+  external: AtomicI64,
 }
 
 impl R2Body {
-  pub(crate) fn new(body: r2::Body) -> Self {
+  pub(crate) fn new(env: &Env, body: r2::Body) -> Self {
+    let held = body.memory_held().min(i64::MAX as u64) as i64;
+    let external = if held > 0 && env.adjust_external_memory(held).is_ok() {
+      held
+    } else {
+      0
+    };
     R2Body {
       body: Arc::new(Mutex::new(Some(body))),
+      external: AtomicI64::new(external),
     }
+  }
+
+  fn give_back(&self, env: &Env) {
+    let n = self.external.swap(0, Ordering::Relaxed);
+    if n > 0 {
+      let _ = env.adjust_external_memory(-n);
+    }
+  }
+}
+
+impl ObjectFinalize for R2Body {
+  fn finalize(self, env: Env) -> Result<()> {
+    self.give_back(&env);
+    Ok(())
   }
 }
 
@@ -175,7 +203,8 @@ impl R2Body {
 
   /// Releases the object's files without reading the rest.
   #[napi]
-  pub fn close(&self) {
+  pub fn close(&self, env: Env) {
     self.body.lock().unwrap_or_else(|p| p.into_inner()).take();
+    self.give_back(&env);
   }
 }

@@ -512,6 +512,15 @@ impl Body {
     self.end - self.pos
   }
 
+  /// The memory this body keeps alive until dropped: the whole object when the bucket is in
+  /// memory (its bytes cannot be freed while pinned, even if overwritten), else nothing.
+  pub fn memory_held(&self) -> u64 {
+    match self.store.path() {
+      Some(_) => 0,
+      None => self.segments.iter().map(|s| s.size).sum(),
+    }
+  }
+
   /// Up to `max` bytes; empty once the body is exhausted.
   pub fn read(&mut self, max: usize) -> Result<Vec<u8>, R2Error> {
     let mut out = vec![0u8; (self.remaining().min(max as u64)) as usize];
