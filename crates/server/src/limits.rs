@@ -15,6 +15,6 @@ pub const DRAIN_SECS: u64 = 2;
 /// A request's line and headers must arrive within this (slow or stalled clients are dropped).
 pub const HEADER_READ_TIMEOUT_SECS: u64 = 30;
 
-/// While a request body is read, the longest wait for its next bytes: a stalled upload fails,
-/// one that keeps sending is never cut off, however large.
+/// While a request body is read or a response written, the longest wait for progress: a stalled
+/// upload or an unread download ends, one that keeps moving is never cut off, however large.
 pub const BODY_IDLE_TIMEOUT_SECS: u64 = 60;

@@ -1,10 +1,12 @@
 //! The accept loop: the app on hyper's HTTP/1 connections with read timeouts, graceful shutdown
 //! and the peer address as `ConnectInfo`.
 //!
-//! `axum::serve` sets no timer, so a client could hold a connection (and its task) forever by
-//! sending a request head or body a byte at a time, or not at all (slowloris). Here the whole head
-//! must arrive within `Timeouts::header`, and a body that is being read must make progress at
-//! least every `Timeouts::body_idle`: a large upload that keeps sending is never cut off.
+//! `axum::serve` sets no timer, so a client could hold a connection (and its task, and the file it
+//! downloads) forever by sending a request head or body a byte at a time, or not at all
+//! (slowloris), or by not reading its response. Here the whole head must arrive within
+//! `Timeouts::header`; a request body being read and a response being written must make progress
+//! at least every `Timeouts::body_idle`: a large upload or download that keeps moving is never cut
+//! off.
 
 use crate::limits::{BODY_IDLE_TIMEOUT_SECS, HEADER_READ_TIMEOUT_SECS};
 use axum::body::Body;
@@ -19,7 +21,8 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
-use tokio::net::TcpListener;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tokio::time::{Instant, Sleep};
 use tower_service::Service;
@@ -28,7 +31,7 @@ use tower_service::Service;
 pub struct Timeouts {
   /// The request line and headers must arrive within this.
   pub header: Duration,
-  /// While a body is read, at most this long between two pieces of it.
+  /// While a request body is read or a response written, at most this long without progress.
   pub body_idle: Duration,
 }
 
@@ -85,7 +88,8 @@ pub async fn serve<S>(
       builder
         .timer(TokioTimer::new())
         .header_read_timeout(timeouts.header);
-      let conn = builder.serve_connection(TokioIo::new(stream), handler);
+      let io = TokioIo::new(WriteStall::new(stream, timeouts.body_idle));
+      let conn = builder.serve_connection(io, handler);
       let mut conn = std::pin::pin!(conn);
       let stopping = tokio::select! {
         _ = conn.as_mut() => false,
@@ -107,19 +111,14 @@ pub async fn serve<S>(
 /// A request body that fails when no frame arrives for `idle` while it is being read.
 struct IdleTimeout {
   inner: Incoming,
-  idle: Duration,
-  /// Armed when a read found nothing; created on the first wait only.
-  timer: Option<Pin<Box<Sleep>>>,
-  armed: bool,
+  stall: Stall,
 }
 
 impl IdleTimeout {
   fn new(inner: Incoming, idle: Duration) -> Self {
     IdleTimeout {
       inner,
-      idle,
-      timer: None,
-      armed: false,
+      stall: Stall::new(idle),
     }
   }
 }
@@ -149,23 +148,11 @@ impl HttpBody for IdleTimeout {
     let this = &mut *self;
     match Pin::new(&mut this.inner).poll_frame(cx) {
       Poll::Ready(frame) => {
-        this.armed = false;
+        this.stall.progress();
         Poll::Ready(frame.map(|f| f.map_err(Into::into)))
       }
-      Poll::Pending => {
-        let deadline = Instant::now() + this.idle;
-        let timer = this
-          .timer
-          .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
-        if !this.armed {
-          timer.as_mut().reset(deadline);
-          this.armed = true;
-        }
-        match timer.as_mut().poll(cx) {
-          Poll::Ready(()) => Poll::Ready(Some(Err(Box::new(BodyIdle)))),
-          Poll::Pending => Poll::Pending,
-        }
-      }
+      Poll::Pending if this.stall.expired(cx) => Poll::Ready(Some(Err(Box::new(BodyIdle)))),
+      Poll::Pending => Poll::Pending,
     }
   }
 
@@ -175,5 +162,108 @@ impl HttpBody for IdleTimeout {
 
   fn size_hint(&self) -> SizeHint {
     self.inner.size_hint()
+  }
+}
+
+/// A timer armed while something waits, disarmed by progress; fires after `idle` of waiting.
+struct Stall {
+  idle: Duration,
+  /// Created on the first wait only.
+  timer: Option<Pin<Box<Sleep>>>,
+  armed: bool,
+}
+
+impl Stall {
+  fn new(idle: Duration) -> Self {
+    Stall {
+      idle,
+      timer: None,
+      armed: false,
+    }
+  }
+
+  fn progress(&mut self) {
+    self.armed = false;
+  }
+
+  /// Called when the operation is pending: whether the wait has now lasted too long.
+  fn expired(&mut self, cx: &mut Context<'_>) -> bool {
+    let deadline = Instant::now() + self.idle;
+    let timer = self
+      .timer
+      .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
+    if !self.armed {
+      timer.as_mut().reset(deadline);
+      self.armed = true;
+    }
+    timer.as_mut().poll(cx).is_ready()
+  }
+}
+
+/// A connection whose writes fail once the peer has taken no bytes for the idle time.
+struct WriteStall {
+  io: TcpStream,
+  stall: Stall,
+}
+
+impl WriteStall {
+  fn new(io: TcpStream, idle: Duration) -> Self {
+    WriteStall {
+      io,
+      stall: Stall::new(idle),
+    }
+  }
+
+  fn guard<T>(&mut self, cx: &mut Context<'_>, r: Poll<std::io::Result<T>>) -> Poll<std::io::Result<T>> {
+    match r {
+      Poll::Pending if self.stall.expired(cx) => Poll::Ready(Err(std::io::Error::new(
+        std::io::ErrorKind::TimedOut,
+        "the client stopped reading the response",
+      ))),
+      Poll::Pending => Poll::Pending,
+      ready => {
+        self.stall.progress();
+        ready
+      }
+    }
+  }
+}
+
+impl AsyncRead for WriteStall {
+  fn poll_read(
+    mut self: Pin<&mut Self>,
+    cx: &mut Context<'_>,
+    buf: &mut ReadBuf<'_>,
+  ) -> Poll<std::io::Result<()>> {
+    Pin::new(&mut self.io).poll_read(cx, buf)
+  }
+}
+
+impl AsyncWrite for WriteStall {
+  fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
+    let r = Pin::new(&mut self.io).poll_write(cx, buf);
+    self.guard(cx, r)
+  }
+
+  fn poll_write_vectored(
+    mut self: Pin<&mut Self>,
+    cx: &mut Context<'_>,
+    bufs: &[std::io::IoSlice<'_>],
+  ) -> Poll<std::io::Result<usize>> {
+    let r = Pin::new(&mut self.io).poll_write_vectored(cx, bufs);
+    self.guard(cx, r)
+  }
+
+  fn is_write_vectored(&self) -> bool {
+    self.io.is_write_vectored()
+  }
+
+  fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+    let r = Pin::new(&mut self.io).poll_flush(cx);
+    self.guard(cx, r)
+  }
+
+  fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+    Pin::new(&mut self.io).poll_shutdown(cx)
   }
 }

@@ -105,3 +105,69 @@ fn slow_clients_are_dropped_and_slow_uploads_are_not() {
 
   rt.block_on(server.close());
 }
+
+#[test]
+fn a_client_that_stops_reading_a_download_is_dropped() {
+  use edgebase_server::engine::r2::{BucketOptions, PutOptions, R2Bucket};
+  let dir = tempfile::tempdir().unwrap();
+  let size = 48 * 1024 * 1024;
+  let r2 = R2Bucket::persistent(
+    dir.path(),
+    "STORAGE",
+    Default::default(),
+    BucketOptions::default(),
+  )
+  .unwrap();
+  r2.put("files/big", &vec![7u8; size], PutOptions::default())
+    .unwrap();
+  let rt = tokio::runtime::Builder::new_multi_thread()
+    .worker_threads(2)
+    .enable_all()
+    .build()
+    .unwrap();
+  let server = rt
+    .block_on(start(Options {
+      config: ConfigSource::Value(serde_json::json!({ "storage": { "buckets": { "files": {} } } })),
+      persist: Some(dir.path().into()),
+      ..options()
+    }))
+    .unwrap();
+  let mut s = TcpStream::connect(server.addr).unwrap();
+  s.write_all(
+    format!("GET /api/storage/files/big HTTP/1.1\r\nHost: x\r\nX-EdgeBase-Service-Key: {KEY}\r\n\r\n")
+      .as_bytes(),
+  )
+  .unwrap();
+  let mut buf = vec![0u8; 64 * 1024];
+  let n = s.read(&mut buf).unwrap();
+  assert!(String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 200"));
+  // Stop reading for well over the idle timeout: the server gives up on the response.
+  std::thread::sleep(Duration::from_millis(1500));
+  let (rest, took) = read_to_close(&mut s, Duration::from_secs(10));
+  assert!(took < Duration::from_secs(5), "{took:?}");
+  // What arrived is whatever the socket buffers held: the response ended early.
+  assert!(n + rest.len() < size, "{}", n + rest.len());
+  // A reader that keeps reading gets all of it.
+  let mut s = TcpStream::connect(server.addr).unwrap();
+  s.write_all(
+    format!("GET /api/storage/files/big HTTP/1.1\r\nHost: x\r\nX-EdgeBase-Service-Key: {KEY}\r\nConnection: close\r\n\r\n")
+      .as_bytes(),
+  )
+  .unwrap();
+  let mut total = 0;
+  s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+  loop {
+    let n = s.read(&mut buf).unwrap();
+    if n == 0 {
+      break;
+    }
+    total += n;
+    // Slow but steady: never idle for long.
+    if total % (8 * 1024 * 1024) < n {
+      std::thread::sleep(Duration::from_millis(100));
+    }
+  }
+  assert!(total > size, "{total}");
+  rt.block_on(server.close());
+  r2.close();
+}
