@@ -76,7 +76,7 @@ export declare class R2Body {
    */
   readInto(buf: Uint8Array): Promise<number>
   get remaining(): number
-  /** Releases the object's files without reading the rest. */
+  /** Releases the object's files without reading the rest (also called after the last chunk). */
   close(): void
 }
 

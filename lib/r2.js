@@ -305,6 +305,7 @@ class R2ObjectBody extends R2Object {
         throw fromNative(e)
       })
       if (chunk.byteLength > 0) return chunk
+      this.#reader.close()
       this.#reader = null
     }
     return null

@@ -88,6 +88,7 @@ impl R2Writer {
 
 pub struct ReadInto {
   body: Arc<Mutex<Option<r2::Body>>>,
+  external: Arc<AtomicI64>,
   buf: Uint8Array,
 }
 
@@ -115,7 +116,11 @@ impl Task for ReadInto {
     })
   }
 
-  fn resolve(&mut self, _env: Env, n: u32) -> Result<u32> {
+  fn resolve(&mut self, env: Env, n: u32) -> Result<u32> {
+    // Read to the end: the pinned object is released, so is its share of V8's accounting.
+    if self.body.lock().unwrap_or_else(|p| p.into_inner()).is_none() {
+      give_back(&self.external, &env);
+    }
     Ok(n)
   }
 }
@@ -129,7 +134,14 @@ impl Task for ReadInto {
 pub struct R2Body {
   body: Arc<Mutex<Option<r2::Body>>>,
   /// Bytes reported with `adjust_external_memory`, given back once.
-  external: AtomicI64,
+  external: Arc<AtomicI64>,
+}
+
+fn give_back(external: &AtomicI64, env: &Env) {
+  let n = external.swap(0, Ordering::Relaxed);
+  if n > 0 {
+    let _ = env.adjust_external_memory(-n);
+  }
 }
 
 impl R2Body {
@@ -142,21 +154,14 @@ impl R2Body {
     };
     R2Body {
       body: Arc::new(Mutex::new(Some(body))),
-      external: AtomicI64::new(external),
-    }
-  }
-
-  fn give_back(&self, env: &Env) {
-    let n = self.external.swap(0, Ordering::Relaxed);
-    if n > 0 {
-      let _ = env.adjust_external_memory(-n);
+      external: Arc::new(AtomicI64::new(external)),
     }
   }
 }
 
 impl ObjectFinalize for R2Body {
   fn finalize(self, env: Env) -> Result<()> {
-    self.give_back(&env);
+    give_back(&self.external, &env);
     Ok(())
   }
 }
@@ -191,6 +196,7 @@ impl R2Body {
   pub fn read_into(&self, buf: Uint8Array) -> AsyncTask<ReadInto> {
     AsyncTask::new(ReadInto {
       body: self.body.clone(),
+      external: self.external.clone(),
       buf,
     })
   }
@@ -201,10 +207,10 @@ impl R2Body {
     guard.as_ref().map(|b| b.remaining() as f64).unwrap_or(0.0)
   }
 
-  /// Releases the object's files without reading the rest.
+  /// Releases the object's files without reading the rest (also called after the last chunk).
   #[napi]
   pub fn close(&self, env: Env) {
     self.body.lock().unwrap_or_else(|p| p.into_inner()).take();
-    self.give_back(&env);
+    give_back(&self.external, &env);
   }
 }
