@@ -74,13 +74,19 @@ function parseJsonc(text, file) {
   const blank = (from, to) => {
     for (let k = from; k < to; k++) if (c[k] !== '\n') c[k] = ' '
   }
-  let last = -1 // the last significant character, to find trailing commas
+  // The last two significant characters: a comma before `}` or `]` is trailing when it follows a value.
+  let last = -1
+  let before = -1
+  const significant = (k) => {
+    before = last
+    last = k
+  }
   for (let i = 0; i < c.length; ) {
     const ch = c[i]
     if (ch === '"') {
       let j = i + 1
       while (j < c.length && c[j] !== '"' && c[j] !== '\n') j += c[j] === '\\' ? 2 : 1
-      last = j
+      significant(j)
       i = j + 1
     } else if (ch === '/' && c[i + 1] === '/') {
       const end = text.indexOf('\n', i)
@@ -93,8 +99,8 @@ function parseJsonc(text, file) {
       blank(i, end + 2)
       i = end + 2
     } else {
-      if ((ch === '}' || ch === ']') && last >= 0 && c[last] === ',') c[last] = ' '
-      if (!/\s/.test(ch)) last = i
+      if ((ch === '}' || ch === ']') && c[last] === ',' && before >= 0 && !'{[,'.includes(c[before])) c[last] = ' '
+      if (!/\s/.test(ch)) significant(i)
       i++
     }
   }

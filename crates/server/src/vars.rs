@@ -116,10 +116,11 @@ fn dotenv_pair(
   if key_end == key_start {
     return None;
   }
-  let sep = skip(b, key_end, blank);
+  // dotenv's `\s*=` (line breaks included) or `:` plus one whitespace character.
+  let sep = skip(b, key_end, |c| c.is_ascii_whitespace());
   let value_start = match b.get(sep) {
     Some(b'=') => sep + 1,
-    Some(b':') if b.get(sep + 1).is_some_and(|&c| blank(c)) && sep == key_end => sep + 1,
+    Some(b':') if sep == key_end && b.get(sep + 1).is_some_and(|c| c.is_ascii_whitespace()) => sep + 2,
     _ => return None,
   };
   let (value, end) = dotenv_value(b, value_start)?;
@@ -129,7 +130,7 @@ fn dotenv_pair(
 /// A quoted value (closed by the first unescaped quote whose line then ends, else by an escaped
 /// one before it, as dotenv's pattern backtracks), else the text up to `#` or the line's end.
 fn dotenv_value(b: &[u8], at: usize) -> Option<(String, usize)> {
-  let open = skip(b, at, blank);
+  let open = skip(b, at, |c| c.is_ascii_whitespace());
   if let Some(&q) = b.get(open).filter(|&&c| c == b'\'' || c == b'"' || c == b'`') {
     let mut escaped = Vec::new();
     let mut close = None;
