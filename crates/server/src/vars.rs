@@ -183,7 +183,7 @@ mod tests {
   #[test]
   fn dotenv_forms() {
     let vars = parse_dotenv(
-      "# secrets\nSERVICE_KEY=abc\nexport JWT_USER_SECRET = \"a b\\nc\"\nQ='x=y' \nC=v # note\n\nnoequals\n=x\n",
+      "# secrets\nSERVICE_KEY=abc\nexport JWT_USER_SECRET = \"a b\\nc\"\nQ='x=y' \nC=v # note\n\nnoequals\nA=1\n=x\n",
     );
     assert_eq!(
       vars,
@@ -192,8 +192,11 @@ mod tests {
         ("JWT_USER_SECRET".into(), "a b\nc".into()),
         ("Q".into(), "x=y".into()),
         ("C".into(), "v".into()),
+        ("A".into(), "1".into()),
       ]
     );
+    // As in dotenv, `=` may follow its key on the next line.
+    assert_eq!(parse_dotenv("KEY\n=x"), vec![("KEY".into(), "x".into())]);
   }
 
   #[test]
