@@ -95,6 +95,10 @@ describe('the config: found, parsed, read as wrangler reads it', () => {
     expect(created.configPath).toBe(join(FIX, 'json', 'wrangler.toml'))
     const e = await createRejects({ cwd: FIX, config: 'nope/wrangler.toml' }, Error, `createEnv: the config file ${join(FIX, 'nope', 'wrangler.toml')} does not exist`)
     expect(e.code).toBe('EB_ENV_CONFIG')
+    await createRejects({ cwd: FIX, config: 'toml' }, Error, new RegExp(`^createEnv: cannot read ${join(FIX, 'toml')}: EISDIR`))
+    const dir = configDir('wrangler.toml', '')
+    mkdirSync(join(dir, '.dev.vars'))
+    await createRejects({ cwd: dir, persist: false }, Error, new RegExp(`^createEnv: cannot read ${join(dir, '.dev.vars')}: EISDIR`))
   })
 
   it('5: no config in cwd or its parents is an error saying where it looked', async () => {

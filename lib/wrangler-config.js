@@ -123,13 +123,16 @@ function parseToml(text, file) {
   }
 }
 
-function readConfigFile(file) {
-  let text
+function readText(file) {
   try {
-    text = fs.readFileSync(file, 'utf8')
+    return fs.readFileSync(file, 'utf8')
   } catch (e) {
     throw configError(Error, `createEnv: cannot read ${file}: ${e.message}`)
   }
+}
+
+function readConfigFile(file) {
+  const text = readText(file)
   const raw = file.endsWith('.toml') ? parseToml(text, file) : parseJsonc(text, file)
   if (!isObject(raw)) throw configError(TypeError, `${file}: the configuration must be an object (got ${JSON.stringify(raw)})`)
   return raw
@@ -292,15 +295,6 @@ function readWranglerConfig({ cwd, config, environment }) {
   }
 }
 
-function readDotenv(file) {
-  let text
-  try {
-    text = fs.readFileSync(file, 'utf8')
-  } catch (e) {
-    throw configError(Error, `createEnv: cannot read ${file}: ${e.message}`)
-  }
-  return Object.fromEntries(native.parseDotenv(text))
-}
 
 /**
  * Local secrets the way `wrangler dev` finds them next to the config: `.dev.vars.<environment>`
@@ -319,7 +313,7 @@ function readSecrets({ dir, environment, secretsRequired }, warnings) {
     files = names.filter(exists)
   } else files = []
   let values = {}
-  for (const name of files) values = { ...values, ...readDotenv(at(name)) }
+  for (const name of files) values = { ...values, ...Object.fromEntries(native.parseDotenv(readText(at(name)))) }
   if (secretsRequired !== undefined) {
     const kept = {}
     for (const key of secretsRequired) {
