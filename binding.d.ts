@@ -300,6 +300,15 @@ export interface MetadataIndexDef {
   indexType: string
 }
 
+/** `KEY=value` pairs of a dotenv file in file order (a later duplicate wins when collected). */
+export declare function parseDotenv(text: string): Array<Array<string>>
+
+/**
+ * A TOML document as JSON text. Dates and times become their TOML text (RFC 3339); NaN and
+ * infinities, which JSON cannot hold, become `null`. Errors carry TOML's line, column and snippet.
+ */
+export declare function parseToml(text: string): string
+
 export interface PartJs {
   partNumber: number
   etag: string
