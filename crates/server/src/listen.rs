@@ -97,7 +97,11 @@ pub async fn serve<S>(
       };
       if stopping {
         conn.as_mut().graceful_shutdown();
-        let _ = conn.await;
+        tokio::select! {
+          _ = conn.as_mut() => {}
+          // The grace period ran out (`serve` was dropped with its sender): drop the connection.
+          _ = stop.changed() => {}
+        }
       }
       drop(open);
     });

@@ -171,3 +171,35 @@ fn a_client_that_stops_reading_a_download_is_dropped() {
   rt.block_on(server.close());
   r2.close();
 }
+
+#[test]
+fn connections_still_busy_when_the_grace_period_ends_are_dropped() {
+  let rt = tokio::runtime::Builder::new_multi_thread()
+    .worker_threads(2)
+    .enable_all()
+    .build()
+    .unwrap();
+  let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
+  let addr = listener.local_addr().unwrap();
+  // A handler that never answers.
+  let app = axum::Router::new().route("/", axum::routing::get(std::future::pending::<&'static str>));
+  let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+  let serving = rt.spawn(edgebase_server::listen::serve(
+    listener,
+    app,
+    Timeouts::default(),
+    async {
+      let _ = stopped.await;
+    },
+  ));
+  let mut s = TcpStream::connect(addr).unwrap();
+  s.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+  std::thread::sleep(Duration::from_millis(100));
+  // close(): stop accepting and wait for in-flight requests; then the grace period runs out.
+  stop.send(()).unwrap();
+  std::thread::sleep(Duration::from_millis(100));
+  serving.abort();
+  let (got, took) = read_to_close(&mut s, Duration::from_secs(5));
+  assert!(took < Duration::from_secs(2), "{took:?}");
+  assert_eq!(got, "");
+}
