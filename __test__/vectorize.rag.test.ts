@@ -242,3 +242,25 @@ it('metadata indexes created after the vectors do not see them until they are re
   expect((await ix.query([1, 0, 0, 0], { filter: { lang: 'en' } })).matches.map((m) => m.id)).toEqual(['a'])
   await ix.close()
 })
+
+it('text chunks cut through an emoji (lone surrogates) are stored and filtered, as JSON.parse reads them', async () => {
+  // `text.slice(0, n)` on "…🙂…" leaves half a surrogate pair; JSON.stringify escapes it as \ud83d.
+  const chunk = 'see 🙂 here'.slice(0, 5)
+  const ix = new native.VectorizeIndex({ dimensions: 2, metadataIndexes: [{ propertyName: 'text', indexType: 'string' }] })
+  await ix.upsert([{ id: 'a', values: [1, 0], metadata: { text: chunk, title: `${chunk}!` } }])
+  const [got] = await ix.getByIds(['a'])
+  expect(got.metadata).toEqual({ text: chunk, title: `${chunk}!` })
+  expect((await ix.query([1, 0], { filter: { text: chunk } })).matches.map((m) => m.id)).toEqual(['a'])
+  const server = await native.startServer({ port: 0, env: { V: ix, SERVICE_KEY: 'k' } })
+  try {
+    const res = await fetch(`${server.url}/api/vectorize/V`, {
+      method: 'POST', headers: { 'content-type': 'application/json', 'x-edgebase-service-key': 'k' },
+      body: JSON.stringify({ action: 'search', vector: [1, 0], filter: { text: chunk } }),
+    })
+    expect(res.status).toBe(200)
+    expect((await res.json()).matches.map((m: { id: string }) => m.id)).toEqual(['a'])
+  } finally {
+    await server.close()
+  }
+  await ix.close()
+})

@@ -6,6 +6,7 @@
 pub mod clock;
 pub mod d1;
 pub mod error;
+pub mod json;
 pub mod kv;
 pub mod limits;
 pub mod persist;

@@ -344,7 +344,7 @@ impl VectorizeIndex {
               len: json.len(),
             });
           }
-          match serde_json::from_str::<Value>(json) {
+          match crate::json::parse(json) {
             Ok(m @ Value::Object(_)) => Some(m),
             _ => return Err(VectorizeError::MetadataNotObject { op, id: v.id }),
           }
