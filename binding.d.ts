@@ -60,7 +60,13 @@ export declare class ManualClock {
   set(ms: number): void
 }
 
-/** The body of a large `get`, read in chunks off the JS thread. */
+/**
+ * The body of a large `get`, read in chunks off the JS thread.
+ *
+ * The memory an unread body pins (an in-memory bucket's object) is reported to V8, so bodies
+ * that are never consumed — `expect(await r2.get(k)).not.toBeNull()` — are collected before
+ * they pile up: V8 would otherwise see a small object and keep hundreds of them alive.
+ */
 export declare class R2Body {
   /** Up to `max` bytes; an empty buffer at the end (which also releases the object's files). */
   read(max: number): Promise<Buffer>
@@ -70,7 +76,7 @@ export declare class R2Body {
    */
   readInto(buf: Uint8Array): Promise<number>
   get remaining(): number
-  /** Releases the object's files without reading the rest. */
+  /** Releases the object's files without reading the rest (also called after the last chunk). */
   close(): void
 }
 
@@ -293,6 +299,15 @@ export interface MetadataIndexDef {
   propertyName: string
   indexType: string
 }
+
+/** `KEY=value` pairs of a dotenv file in file order (a later duplicate wins when collected). */
+export declare function parseDotenv(text: string): Array<Array<string>>
+
+/**
+ * A TOML document as JSON text. Dates and times become their TOML text (RFC 3339); NaN and
+ * infinities, which JSON cannot hold, become `null`. Errors carry TOML's line, column and snippet.
+ */
+export declare function parseToml(text: string): string
 
 export interface PartJs {
   partNumber: number

@@ -851,5 +851,7 @@ module.exports.Server = nativeBinding.Server
 module.exports.VectorizeIndexNative = nativeBinding.VectorizeIndexNative
 module.exports.VectorizeIndex = nativeBinding.VectorizeIndex
 module.exports.limits = nativeBinding.limits
+module.exports.parseDotenv = nativeBinding.parseDotenv
+module.exports.parseToml = nativeBinding.parseToml
 module.exports.splitSqlStatements = nativeBinding.splitSqlStatements
 module.exports.startServer = nativeBinding.startServer

@@ -24,3 +24,4 @@ module.exports.Vectorize = Vectorize
 module.exports.ManualClock = native.ManualClock
 module.exports.limits = native.limits
 module.exports.startServer = require('./lib/server.js').startServer
+module.exports.createEnv = require('./lib/env.js').createEnv

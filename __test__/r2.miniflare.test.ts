@@ -83,6 +83,18 @@ const scenarios: Record<string, (b: Bucket, p: string) => Promise<unknown>> = {
     await outcome(() => b.put(`${p}k`, 'v', { customMetadata: { key1: '🙂'.repeat(511) } })),
     await outcome(() => b.put(`${p}k`, 'v', { customMetadata: { key12: '🙂'.repeat(511) } })),
   ],
+  'cacheExpiry dates workerd cannot convert': async (b, p) => {
+    const out = []
+    for (const ce of [new Date(NaN), new Date(9_223_372_036_855), 9_223_372_036_854, 1e20, new Date(-9_223_372_036_855)]) {
+      out.push(await outcome(() => b.put(`${p}k`, 'v', { httpMetadata: { cacheExpiry: ce } })))
+      out.push(await outcome(async () => (await b.createMultipartUpload(`${p}m`, { httpMetadata: { cacheExpiry: ce } })).key))
+    }
+    out.push(await outcome(() => b.put(`${p}k`, 'v', { httpMetadata: { cacheExpiry: new Date(NaN) }, onlyIf: { etagMatches: '"quoted"' } })))
+    return out
+  },
+  'multipart metadata size': async (b, p) => [
+    await outcome(async () => (await b.createMultipartUpload(`${p}m`, { customMetadata: { key: 'x'.repeat(3000) } })).key),
+  ],
   'metadata types': async (b, p) => [
     await outcome(() => b.put(`${p}k`, 'v', { httpMetadata: { contentType: 5 as never }, customMetadata: { a: 5 as never } })),
     await outcome(() => b.put(`${p}k`, 'v', { httpMetadata: 5 as never })),

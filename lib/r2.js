@@ -10,7 +10,6 @@ const { register } = require('./handles.js')
 const { isReadableStream, concat } = require('./streams.js')
 
 const BODY_USED = 'Body has already been used. It can only be used once. Use tee() first if you need to read it twice.'
-const PUT_CANCELLED = 'Stream cancelled because the associated put operation encountered an error.'
 const VALUE_TYPES = 'ReadableStream or ArrayBuffer or ArrayBufferView or string or Blob'
 const HASHES = ['md5', 'sha1', 'sha256', 'sha384', 'sha512']
 // Native reads and writes move at most this many bytes per call.
@@ -141,7 +140,10 @@ async function bodyOf(value, method, owner) {
 /**
  * Feeds a stream to a native writer in chunks of about 1 MiB, keeping one native write in
  * flight while the next chunk is read. On any failure the writer is aborted (its partial file
- * removed) and, when the failure is ours, the stream is cancelled.
+ * removed) and the stream is released, not cancelled: workerd cancels it, but in Node cancelling
+ * a `Readable.toWeb(request)` body — what Node adapters hand a Workers-style app as
+ * `request.body` — can throw an uncaught ERR_INVALID_STATE from Node's adapter
+ * (nodejs/node#64529) and take the process down. The caller keeps its stream.
  */
 async function pump(stream, writer) {
   const reader = stream.getReader()
@@ -171,16 +173,10 @@ async function pump(stream, writer) {
     if (size > 0) await writer.write(concat(pending, size))
   } catch (e) {
     writer.abort()
-    reader.cancel(new Error(PUT_CANCELLED)).catch(() => {})
     throw fromNative(e)
   } finally {
     reader.releaseLock()
   }
-}
-
-/** A stream value the failed call never started reading is cancelled, as workerd does. */
-function cancelUnread(value) {
-  if (isReadableStream(value) && !value.locked) value.cancel(new Error(PUT_CANCELLED)).catch(() => {})
 }
 
 function arrayBufferOf(b) {
@@ -309,6 +305,7 @@ class R2ObjectBody extends R2Object {
         throw fromNative(e)
       })
       if (chunk.byteLength > 0) return chunk
+      this.#reader.close()
       this.#reader = null
     }
     return null
@@ -419,7 +416,6 @@ class R2MultipartUpload {
       }
       return { partNumber: n, etag }
     } catch (e) {
-      cancelUnread(value)
       throw fromNative(e)
     }
   }
@@ -510,7 +506,6 @@ class R2Bucket {
       }
       return objectOf(await this.#native.put(k, body.bytes, opts))
     } catch (e) {
-      cancelUnread(value)
       throw fromNative(e)
     }
   }

@@ -3,6 +3,7 @@
 //! results and errors. No storage decisions live here; `index.js` holds the Web-facing shim.
 
 mod clock;
+mod config_files;
 mod d1;
 mod d1_values;
 mod error;

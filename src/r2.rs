@@ -311,7 +311,7 @@ impl R2Bucket {
   }
 
   #[napi(catch_unwind)]
-  pub fn get(&self, key: String, options: Option<GetOptionsJs>) -> Result<GetJs> {
+  pub fn get(&self, env: Env, key: String, options: Option<GetOptionsJs>) -> Result<GetJs> {
     let o = match options {
       Some(o) => GetOptions {
         only_if: o.only_if.map(only_if),
@@ -357,7 +357,7 @@ impl R2Bucket {
         if range.length <= INLINE_BODY_BYTES {
           out.bytes = Some(body.read(range.length as usize).or_js()?.into());
         } else {
-          out.reader = Some(R2Body::new(body));
+          out.reader = Some(R2Body::new(&env, body));
         }
       }
     }

@@ -8,6 +8,7 @@ use crate::task::{blocking, Bytes, Done, MaybeText, Text};
 use edgebase_engine::r2;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 
 pub(crate) enum Sink {
@@ -87,6 +88,7 @@ impl R2Writer {
 
 pub struct ReadInto {
   body: Arc<Mutex<Option<r2::Body>>>,
+  external: Arc<AtomicI64>,
   buf: Uint8Array,
 }
 
@@ -114,22 +116,53 @@ impl Task for ReadInto {
     })
   }
 
-  fn resolve(&mut self, _env: Env, n: u32) -> Result<u32> {
+  fn resolve(&mut self, env: Env, n: u32) -> Result<u32> {
+    // Read to the end: the pinned object is released, so is its share of V8's accounting.
+    if self.body.lock().unwrap_or_else(|p| p.into_inner()).is_none() {
+      give_back(&self.external, &env);
+    }
     Ok(n)
   }
 }
 
 /// The body of a large `get`, read in chunks off the JS thread.
-#[napi]
+///
+/// The memory an unread body pins (an in-memory bucket's object) is reported to V8, so bodies
+/// that are never consumed — `expect(await r2.get(k)).not.toBeNull()` — are collected before
+/// they pile up: V8 would otherwise see a small object and keep hundreds of them alive.
+#[napi(custom_finalize)]
 pub struct R2Body {
   body: Arc<Mutex<Option<r2::Body>>>,
+  /// Bytes reported with `adjust_external_memory`, given back once.
+  external: Arc<AtomicI64>,
+}
+
+fn give_back(external: &AtomicI64, env: &Env) {
+  let n = external.swap(0, Ordering::Relaxed);
+  if n > 0 {
+    let _ = env.adjust_external_memory(-n);
+  }
 }
 
 impl R2Body {
-  pub(crate) fn new(body: r2::Body) -> Self {
+  pub(crate) fn new(env: &Env, body: r2::Body) -> Self {
+    let held = body.memory_held().min(i64::MAX as u64) as i64;
+    let external = if held > 0 && env.adjust_external_memory(held).is_ok() {
+      held
+    } else {
+      0
+    };
     R2Body {
       body: Arc::new(Mutex::new(Some(body))),
+      external: Arc::new(AtomicI64::new(external)),
     }
+  }
+}
+
+impl ObjectFinalize for R2Body {
+  fn finalize(self, env: Env) -> Result<()> {
+    give_back(&self.external, &env);
+    Ok(())
   }
 }
 
@@ -163,6 +196,7 @@ impl R2Body {
   pub fn read_into(&self, buf: Uint8Array) -> AsyncTask<ReadInto> {
     AsyncTask::new(ReadInto {
       body: self.body.clone(),
+      external: self.external.clone(),
       buf,
     })
   }
@@ -173,9 +207,10 @@ impl R2Body {
     guard.as_ref().map(|b| b.remaining() as f64).unwrap_or(0.0)
   }
 
-  /// Releases the object's files without reading the rest.
+  /// Releases the object's files without reading the rest (also called after the last chunk).
   #[napi]
-  pub fn close(&self) {
+  pub fn close(&self, env: Env) {
     self.body.lock().unwrap_or_else(|p| p.into_inner()).take();
+    give_back(&self.external, &env);
   }
 }

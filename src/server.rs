@@ -161,14 +161,15 @@ pub fn start_server<'env>(
     dev_vars: options.dev_vars.map(PathBuf::from),
     vars: options.vars.unwrap_or_default().into_iter().collect(),
     log: options.log.unwrap_or(false),
+    timeouts: Default::default(),
   };
   env.spawn_future(async move {
-    let (host, port) = (opts.host.clone(), opts.port);
+    let (host, port, timeouts) = (opts.host.clone(), opts.port, opts.timeouts);
     let prepared = tokio::task::spawn_blocking(move || prepare(&opts))
       .await
       .map_err(|e| napi::Error::from_reason(e.to_string()))?
       .or_js()?;
-    let running = prepared.listen(&host, port).await.or_js()?;
+    let running = prepared.listen(&host, port, timeouts).await.or_js()?;
     Ok(Server {
       running: Arc::new(running),
     })

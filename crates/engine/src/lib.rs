@@ -6,11 +6,13 @@
 pub mod clock;
 pub mod d1;
 pub mod error;
+pub mod json;
 pub mod kv;
 pub mod limits;
 pub mod persist;
 pub mod r2;
 pub mod vectorize;
+pub mod wait;
 
 pub use clock::Clock;
 pub use error::{BindingError, ErrorClass, StorageError};

@@ -9,6 +9,7 @@ pub mod cors;
 pub mod error;
 pub mod json;
 pub mod limits;
+pub mod listen;
 pub mod log;
 pub mod rate_limit;
 pub mod routes;
@@ -19,5 +20,6 @@ pub mod vars;
 
 pub use edgebase_engine as engine;
 pub use error::ServerError;
+pub use listen::Timeouts;
 pub use server::{start, ConfigSource, DevKey, Options, Running};
 pub use stores::Bindings;

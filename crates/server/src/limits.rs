@@ -11,3 +11,10 @@ pub const SHUTDOWN_GRACE_SECS: u64 = 10;
 /// so that a client still sending gets the 413 rather than a connection reset.
 pub const DRAIN_BYTES: usize = 64 * 1024 * 1024;
 pub const DRAIN_SECS: u64 = 2;
+
+/// A request's line and headers must arrive within this (slow or stalled clients are dropped).
+pub const HEADER_READ_TIMEOUT_SECS: u64 = 30;
+
+/// While a request body is read or a response written, the longest wait for progress: a stalled
+/// upload or an unread download ends, one that keeps moving is never cut off, however large.
+pub const BODY_IDLE_TIMEOUT_SECS: u64 = 60;

@@ -106,6 +106,7 @@ fn options(cli: Cli) -> Result<Options, String> {
     dev_vars: Some(cli.dev_vars.unwrap_or_else(|| ".dev.vars".into())),
     vars: Vec::new(),
     log: !cli.quiet,
+    timeouts: Default::default(),
   })
 }
 
@@ -172,7 +173,7 @@ fn main() -> ExitCode {
     }
   };
   rt.block_on(async move {
-    let running = match prepared.listen(&opts.host, opts.port).await {
+    let running = match prepared.listen(&opts.host, opts.port, opts.timeouts).await {
       Ok(r) => r,
       Err(e) => {
         eprintln!("edgebase-native: {e}");

@@ -7,6 +7,7 @@ use crate::auth::Keymap;
 use crate::config::{Config, KeyEntry, Secret, DEFAULT_CONFIG};
 use crate::error::ServerError;
 use crate::limits::SHUTDOWN_GRACE_SECS;
+use crate::listen::Timeouts;
 use crate::log::Logger;
 use crate::rate_limit::RateLimiter;
 use crate::routes;
@@ -42,6 +43,8 @@ pub struct Options {
   pub vars: Vec<(String, String)>,
   /// Structured request logs on stdout.
   pub log: bool,
+  /// Read timeouts of the request head and body.
+  pub timeouts: Timeouts,
 }
 
 impl Default for Options {
@@ -55,6 +58,7 @@ impl Default for Options {
       dev_vars: None,
       vars: Vec::new(),
       log: false,
+      timeouts: Timeouts::default(),
     }
   }
 }
@@ -243,7 +247,7 @@ fn bind_addr(host: &str, port: u16) -> String {
 
 impl Prepared {
   /// Binds and starts serving on the current tokio runtime.
-  pub async fn listen(self, host: &str, port: u16) -> Result<Running, ServerError> {
+  pub async fn listen(self, host: &str, port: u16, timeouts: Timeouts) -> Result<Running, ServerError> {
     let addr = bind_addr(host, port);
     let listener = tokio::net::TcpListener::bind(&addr)
       .await
@@ -260,10 +264,8 @@ impl Prepared {
     let app = self.app.clone();
     let middleware = axum::middleware::from_fn_with_state(app.clone(), crate::app::pipeline);
     let service = tower_layer::Layer::layer(&middleware, routes::router(self.app));
-    let service =
-      axum::ServiceExt::<axum::extract::Request>::into_make_service_with_connect_info::<SocketAddr>(service);
     tokio::spawn(async move {
-      let serve = axum::serve(listener, service).with_graceful_shutdown(async move {
+      let serve = crate::listen::serve(listener, service, timeouts, async move {
         let _ = shutdown_rx.await;
         let _ = stopping_tx.send(());
       });
@@ -293,9 +295,9 @@ impl Prepared {
 
 /// `prepare` (on a blocking thread: opening a store may wait for its writer) then `listen`.
 pub async fn start(opts: Options) -> Result<Running, ServerError> {
-  let (host, port) = (opts.host.clone(), opts.port);
+  let (host, port, timeouts) = (opts.host.clone(), opts.port, opts.timeouts);
   let prepared = tokio::task::spawn_blocking(move || prepare(&opts))
     .await
     .map_err(|e| ServerError::config("", format!("start-up failed: {e}")))??;
-  prepared.listen(&host, port).await
+  prepared.listen(&host, port, timeouts).await
 }

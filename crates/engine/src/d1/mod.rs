@@ -147,12 +147,12 @@ impl D1Database {
     }
   }
 
-  /// Runs a call to completion, blocking the calling thread while it is queued (tests, scripts;
-  /// not inside an async runtime — use `call_async` there).
+  /// Runs a call to completion, blocking the calling thread while it is queued (tests, scripts).
+  /// Safe from any thread, also inside an async runtime, where `call_async` avoids blocking it.
   pub fn call(&self, work: Work) -> Reply {
     match self.submit(work) {
       Submitted::Ready(r) => r,
-      Submitted::Pending(rx) => rx.blocking_recv().unwrap_or_else(|_| Err(worker_stopped())),
+      Submitted::Pending(rx) => crate::wait::block_on(rx).unwrap_or_else(|_| Err(worker_stopped())),
     }
   }
 

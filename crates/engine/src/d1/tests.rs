@@ -485,25 +485,7 @@ fn the_wal_is_checkpointed_without_sqlites_auto_checkpoint() {
   );
 }
 
-/// Drives a future to completion on this thread (std only: the waker unparks us).
-fn block_on<F: std::future::Future>(f: F) -> F::Output {
-  use std::task::{Context, Poll, Wake, Waker};
-  struct Unpark(std::thread::Thread);
-  impl Wake for Unpark {
-    fn wake(self: std::sync::Arc<Self>) {
-      self.0.unpark();
-    }
-  }
-  let waker = Waker::from(std::sync::Arc::new(Unpark(std::thread::current())));
-  let mut cx = Context::from_waker(&waker);
-  let mut f = std::pin::pin!(f);
-  loop {
-    if let Poll::Ready(v) = f.as_mut().poll(&mut cx) {
-      return v;
-    }
-    std::thread::park();
-  }
-}
+use crate::wait::block_on;
 
 #[test]
 fn async_callers_get_inline_and_queued_results() {

@@ -182,9 +182,20 @@ pub enum R2Error {
   SuffixWithLength,
   UnsupportedInclude(String),
   PartNumber(f64),
+  /// A `Date` workerd cannot convert (`httpMetadata.cacheExpiry`).
+  InvalidDate(DateProblem),
   SsecFormat,
   SsecLength,
   Storage(StorageError),
+}
+
+/// Why a `Date` argument was refused (workerd's texts; its range is what a signed 64-bit count of
+/// nanoseconds holds, whatever the years in the messages say).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DateProblem {
+  NotADate,
+  TooLate,
+  TooEarly,
 }
 
 impl R2Error {
@@ -316,6 +327,11 @@ impl fmt::Display for R2Error {
       SuffixWithOffset => write!(f, "Suffix is incompatible with offset."),
       SuffixWithLength => write!(f, "Suffix is incompatible with length."),
       UnsupportedInclude(v) => write!(f, "Unsupported include value {v}"),
+      InvalidDate(DateProblem::NotADate) => {
+        write!(f, "The value cannot be converted because it is not a valid Date.")
+      }
+      InvalidDate(DateProblem::TooLate) => write!(f, "This API doesn't support dates after 2189."),
+      InvalidDate(DateProblem::TooEarly) => write!(f, "This API doesn't support dates before 1687."),
       PartNumber(n) => write!(
         f,
         "Part number must be between 1 and 10000 (inclusive). Actual value was: {}",
@@ -363,6 +379,7 @@ impl BindingError for R2Error {
       }
       UnsupportedInclude(_) => "EB_R2_INVALID_INCLUDE",
       PartNumber(_) => "EB_R2_INVALID_PART_NUMBER",
+      InvalidDate(_) => "EB_R2_INVALID_DATE",
       SsecFormat | SsecLength => "EB_R2_INVALID_SSEC_KEY",
       Storage(e) => e.code(),
     }
@@ -378,7 +395,8 @@ impl BindingError for R2Error {
       | QuotedEtag(_)
       | SuffixWithOffset
       | SuffixWithLength
-      | PartNumber(_) => ErrorClass::TypeError,
+      | PartNumber(_)
+      | InvalidDate(_) => ErrorClass::TypeError,
       RangeNegative { .. } | RangeNotInteger { .. } | UnsupportedInclude(_) => ErrorClass::RangeError,
       Storage(e) => e.class(),
       _ => ErrorClass::Error,

@@ -18,7 +18,7 @@ mod range;
 
 pub use checksum::{decode_hex, encode_hex, DigestInput};
 pub use conditional::{Conditional, ConditionalHeaders, ConditionalObject, Etag};
-pub use error::{Action, Algorithm, R2Error};
+pub use error::{Action, Algorithm, DateProblem, R2Error};
 pub use list::{ListOptions, ListPage};
 pub use md5::digest as md5_digest;
 pub use multipart::{validate_part_number, MultipartOptions, PartWriter, PreparedPart, UploadedPart};
@@ -292,6 +292,8 @@ impl R2Bucket {
   /// Validates a put (client-side checks, then the key, metadata and — when known — size
   /// limits) without touching storage.
   pub fn prepare_put(&self, key: &str, o: PutOptions, size: Option<u64>) -> Result<PreparedPut, R2Error> {
+    // Argument conversion (a `Date`) fails before workerd's own checks.
+    o.http_metadata.validate()?;
     let cond = o.only_if.as_ref().map(OnlyIf::parse).transpose()?;
     let expected = checksum::expected(&o.checksums)?;
     if let Some(k) = &o.ssec_key {
@@ -508,6 +510,15 @@ impl Body {
   /// Bytes left to read.
   pub fn remaining(&self) -> u64 {
     self.end - self.pos
+  }
+
+  /// The memory this body keeps alive until dropped: the whole object when the bucket is in
+  /// memory (its bytes cannot be freed while pinned, even if overwritten), else nothing.
+  pub fn memory_held(&self) -> u64 {
+    match self.store.path() {
+      Some(_) => 0,
+      None => self.segments.iter().map(|s| s.size).sum(),
+    }
   }
 
   /// Up to `max` bytes; empty once the body is exhausted.

@@ -56,6 +56,7 @@ fn upload_state(ix: &super::index::Index, key: &str, upload_id: &str) -> rusqlit
 
 impl R2Bucket {
   pub fn create_multipart_upload(&self, key: &str, o: MultipartOptions) -> Result<String, R2Error> {
+    o.http_metadata.validate()?;
     if let Some(k) = &o.ssec_key {
       validate_ssec(k)?;
     }

@@ -1,6 +1,6 @@
 //! What R2 stores about an object besides its bytes, and how the index encodes it.
 
-use super::error::Algorithm;
+use super::error::{Algorithm, DateProblem, R2Error};
 use serde_json::Value;
 
 /// `R2HTTPMetadata`: stored verbatim, handed back on every read.
@@ -13,6 +13,23 @@ pub struct HttpMetadata {
   pub cache_control: Option<String>,
   /// Milliseconds since the UNIX epoch.
   pub cache_expiry: Option<f64>,
+}
+
+/// The largest |milliseconds| a workerd `Date` argument may have: i64 nanoseconds.
+const MAX_DATE_MS: f64 = 9_223_372_036_854.0;
+
+/// A `Date` argument as workerd converts it: finite, within ±2^63 ns of the epoch.
+pub fn check_date(ms: f64) -> Result<(), R2Error> {
+  if !ms.is_finite() {
+    return Err(R2Error::InvalidDate(DateProblem::NotADate));
+  }
+  if ms > MAX_DATE_MS {
+    return Err(R2Error::InvalidDate(DateProblem::TooLate));
+  }
+  if ms < -MAX_DATE_MS {
+    return Err(R2Error::InvalidDate(DateProblem::TooEarly));
+  }
+  Ok(())
 }
 
 /// The text fields: `R2HTTPMetadata` name and the header carrying it.
@@ -52,8 +69,16 @@ impl HttpMetadata {
       content_disposition,
       content_encoding,
       cache_control,
-      cache_expiry: expires.and_then(parse_http_date),
+      // Out of `Date`'s convertible range: dropped like an unparseable date.
+      cache_expiry: expires
+        .and_then(parse_http_date)
+        .filter(|ms| check_date(*ms).is_ok()),
     }
+  }
+
+  /// workerd's conversion of `cacheExpiry` (a `Date`, or milliseconds).
+  pub fn validate(&self) -> Result<(), R2Error> {
+    self.cache_expiry.map_or(Ok(()), check_date)
   }
 
   /// The headers `writeHttpMetadata` sets, as (name, value) pairs.
@@ -365,6 +390,28 @@ mod tests {
     }
     assert_eq!(parse_http_date("yesterday"), None);
     assert_eq!(parse_http_date("Sun, 99 Nov 1994 08:49:37 GMT"), None);
+  }
+
+  #[test]
+  fn dates_outside_workerds_range() {
+    let err = |ms: f64| check_date(ms).unwrap_err().to_string();
+    assert_eq!(
+      err(f64::NAN),
+      "The value cannot be converted because it is not a valid Date."
+    );
+    assert_eq!(
+      err(9_223_372_036_855.0),
+      "This API doesn't support dates after 2189."
+    );
+    assert_eq!(
+      err(-9_223_372_036_855.0),
+      "This API doesn't support dates before 1687."
+    );
+    assert!(check_date(9_223_372_036_854.0).is_ok() && check_date(-1.0).is_ok());
+    // An `Expires` header that far out is dropped like an unparseable one.
+    let h = |e: &str| HttpMetadata::from_headers(None, None, None, None, None, Some(e)).cache_expiry;
+    assert_eq!(h("Fri, 31 Dec 9999 23:59:59 GMT"), None);
+    assert_eq!(h("Sun, 06 Nov 1994 08:49:37 GMT"), Some(784_111_777_000.0));
   }
 
   #[test]

@@ -66,8 +66,7 @@ fn invalid(detail: impl Into<String>) -> VectorizeError {
 impl Filter {
   /// Parses and validates a filter given as (compact) JSON text.
   pub fn parse(json: &str) -> Result<Filter, VectorizeError> {
-    let value: Value =
-      serde_json::from_str(json).map_err(|_| invalid("filter must be a non-empty object"))?;
+    let value: Value = crate::json::parse(json).map_err(|_| invalid("filter must be a non-empty object"))?;
     let Value::Object(map) = value else {
       return Err(invalid("filter must be a non-empty object"));
     };

@@ -187,7 +187,7 @@ impl VectorizeIndex {
         }
         None => {
           let pending = index.create_metadata_index(property, ty)?;
-          pending.done.blocking_recv().unwrap_or_else(|_| {
+          crate::wait::block_on(pending.done).unwrap_or_else(|_| {
             Err(VectorizeError::Storage(StorageError::engine(
               "the Vectorize writer stopped",
             )))
@@ -344,7 +344,7 @@ impl VectorizeIndex {
               len: json.len(),
             });
           }
-          match serde_json::from_str::<Value>(json) {
+          match crate::json::parse(json) {
             Ok(m @ Value::Object(_)) => Some(m),
             _ => return Err(VectorizeError::MetadataNotObject { op, id: v.id }),
           }
@@ -472,7 +472,7 @@ impl VectorizeIndex {
   pub fn query_blocking(&self, plan: QueryPlan) -> Result<Vec<Match>, VectorizeError> {
     match self.query(plan)? {
       Answer::Now(m) => Ok(m),
-      Answer::Later(rx) => rx.blocking_recv().unwrap_or_else(|_| {
+      Answer::Later(rx) => crate::wait::block_on(rx).unwrap_or_else(|_| {
         Err(VectorizeError::Storage(StorageError::engine(
           "the Vectorize search thread stopped",
         )))

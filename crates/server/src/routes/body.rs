@@ -110,7 +110,15 @@ pub async fn read_json(headers: &HeaderMap, body: Body) -> Result<Value, ApiErro
   }
   let bytes = read_limited(body, MAX_JSON_BODY_BYTES).await?;
   let text = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
-  serde_json::from_slice(text).map_err(|_| ApiError::bad_request("Malformed JSON in request body"))
+  serde_json::from_slice(text)
+    .ok()
+    // JSON.parse (EdgeBase's) accepts lone surrogate escapes, which JSON.stringify writes.
+    .or_else(|| {
+      std::str::from_utf8(text)
+        .ok()
+        .and_then(|t| edgebase_engine::json::parse(t).ok())
+    })
+    .ok_or_else(|| ApiError::bad_request("Malformed JSON in request body"))
 }
 
 /// zod's name for a value's type.
