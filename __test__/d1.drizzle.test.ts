@@ -10,7 +10,7 @@ import { and, asc, count, desc, eq, gt, inArray, isNull, like, relations, sql } 
 import { blob, index, integer, real, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core'
 import { Miniflare } from 'miniflare'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { native } from './helpers'
+import { dropVolatileMeta, native } from './helpers'
 
 const MIGRATIONS = join(import.meta.dirname, 'fixtures', 'drizzle-migrations')
 
@@ -75,11 +75,7 @@ function normalize(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(normalize)
   if (v && typeof v === 'object') {
     const o = { ...(v as Record<string, unknown>) }
-    if ('served_by' in o && 'duration' in o) {
-      delete o.served_by
-      delete o.duration
-      delete o.size_after
-    }
+    dropVolatileMeta(o)
     for (const k of Object.keys(o)) o[k] = normalize(o[k])
     return o
   }

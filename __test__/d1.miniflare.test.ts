@@ -3,7 +3,7 @@
 // error classes and messages must match; the few deliberate differences are pinned at the end.
 import { Miniflare } from 'miniflare'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { native, outcome } from './helpers'
+import { dropVolatileMeta, native, outcome } from './helpers'
 
 type DB = InstanceType<typeof native.D1Database>
 
@@ -13,11 +13,7 @@ function normalize(v: unknown): unknown {
   if (v instanceof ArrayBuffer) return { bytes: v.byteLength }
   if (v && typeof v === 'object') {
     const o = { ...(v as Record<string, unknown>) }
-    if ('served_by' in o && 'duration' in o) {
-      delete o.served_by
-      delete o.duration
-      delete o.size_after
-    }
+    dropVolatileMeta(o)
     if ('count' in o && 'duration' in o && Object.keys(o).length === 2) o.duration = typeof o.duration
     for (const k of Object.keys(o)) o[k] = normalize(o[k])
     return o

@@ -38,6 +38,15 @@ export async function text(stream: ReadableStream | null): Promise<string> {
   return new Response(stream as ReadableStream).text()
 }
 
+/** Removes from a D1 `meta` what differs between two D1s by nature: timing, who answered, file size. */
+export function dropVolatileMeta(o: Record<string, unknown>): void {
+  if ('served_by' in o && 'duration' in o) {
+    delete o.served_by
+    delete o.duration
+    delete o.size_after
+  }
+}
+
 export type Outcome = { ok: unknown } | { error: string; message: string }
 
 /** What `f` did, for differential tests: its (normalized) value, or its error's class and text. */
