@@ -27,6 +27,8 @@ const KIND: &str = "KV namespace";
 pub struct KvNamespace {
   name: String,
   clock: Clock,
+  /// This handle's entry in the store's clocks (see `KvStore::purge_horizon`).
+  clock_id: u64,
   store: RwLock<Option<Shared<KvStore>>>,
 }
 
@@ -93,6 +95,7 @@ impl KvNamespace {
   fn with_store(name: &str, clock: Clock, store: Shared<KvStore>) -> Self {
     KvNamespace {
       name: name.into(),
+      clock_id: store.attach_clock(clock.clone()),
       clock,
       store: RwLock::new(Some(store)),
     }
@@ -114,6 +117,9 @@ impl KvNamespace {
   /// every queued write has committed. Idempotent. May block on that final commit.
   pub fn close(&self) {
     let store = self.store.write().unwrap_or_else(|p| p.into_inner()).take();
+    if let Some(s) = &store {
+      s.detach_clock(self.clock_id);
+    }
     drop(store);
   }
 
@@ -212,7 +218,7 @@ impl KvNamespace {
           record,
           expiration,
         },
-        purge_horizon(now),
+        s.purge_horizon(now),
       ))
     })
   }
@@ -226,7 +232,7 @@ impl KvNamespace {
         Change::Delete {
           key: key.as_bytes().to_vec(),
         },
-        purge_horizon(now),
+        s.purge_horizon(now),
       ))
     })
   }
@@ -273,11 +279,10 @@ impl KvNamespace {
   }
 }
 
-/// The clock reading up to which a write may purge expired entries from the store. Other handles
-/// on the same file may read through other clocks: a `ManualClock` advanced in a test must not
-/// purge entries that are still live on the system clock.
-fn purge_horizon(now_secs: u64) -> u64 {
-  now_secs.min(Clock::System.now_secs())
+impl Drop for KvNamespace {
+  fn drop(&mut self) {
+    self.close();
+  }
 }
 
 /// Key rules of the binding: empty and "."/".." are rejected by the client (TypeError), overlong

@@ -7,12 +7,14 @@
 
 use super::record::Record;
 use super::KvError;
+use crate::clock::Clock;
 use crate::error::StorageError;
 use redb::backends::InMemoryBackend;
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
+use std::collections::HashMap;
 use std::ops::Bound;
 use std::path::{Path, PathBuf};
-use std::sync::{mpsc, Arc};
+use std::sync::{mpsc, Arc, Mutex};
 use std::thread::JoinHandle;
 use tokio::sync::oneshot;
 
@@ -52,6 +54,8 @@ pub struct KvStore {
   path: Option<PathBuf>,
   queue: Option<mpsc::Sender<Write>>,
   writer: Option<JoinHandle<()>>,
+  /// The clocks of the handles open on the store, by handle id.
+  clocks: Mutex<(u64, HashMap<u64, Clock>)>,
 }
 
 impl KvStore {
@@ -82,7 +86,33 @@ impl KvStore {
       path,
       queue: Some(queue),
       writer: Some(writer),
+      clocks: Mutex::default(),
     })
+  }
+
+  fn clocks(&self) -> std::sync::MutexGuard<'_, (u64, HashMap<u64, Clock>)> {
+    self.clocks.lock().unwrap_or_else(|p| p.into_inner())
+  }
+
+  /// Registers the clock a new handle reads through; the id releases it (`detach_clock`).
+  pub(crate) fn attach_clock(&self, clock: Clock) -> u64 {
+    let mut c = self.clocks();
+    c.0 += 1;
+    let id = c.0;
+    c.1.insert(id, clock);
+    id
+  }
+
+  pub(crate) fn detach_clock(&self, id: u64) {
+    self.clocks().1.remove(&id);
+  }
+
+  /// Up to when a write may purge expired entries: the earliest clock of the handles open on the
+  /// store, so that none loses an entry it still sees (a test's `ManualClock` moved ahead must not
+  /// purge what a handle on the system clock reads).
+  pub(crate) fn purge_horizon(&self, writer_now_secs: u64) -> u64 {
+    let c = self.clocks();
+    c.1.values().map(Clock::now_secs).fold(writer_now_secs, u64::min)
   }
 
   pub fn path(&self) -> Option<&Path> {

@@ -326,4 +326,9 @@ fn a_manual_clock_ahead_does_not_purge_what_the_system_clock_still_sees() {
     real.get("session", None, |r| r.value.to_vec()).unwrap(),
     Some(b"live".to_vec())
   );
+  // With the system-clock handle gone, the advanced clock is the only reader: churn purges.
+  real.close();
+  put(&test, "more", "v", PutOptions::default()).unwrap();
+  let later = KvNamespace::persistent(dir.path(), "ns", Clock::System).unwrap();
+  assert_eq!(later.get("session", None, |_| ()).unwrap(), None);
 }
