@@ -6,6 +6,7 @@
 
 const native = require('../binding.js')
 const { fromNative } = require('./errors.js')
+const { storeOptions } = require('./options.js')
 const { register } = require('./handles.js')
 const { isReadableStream, concat } = require('./streams.js')
 
@@ -450,9 +451,10 @@ class R2Bucket {
    *   fsync?: boolean, minPartSize?: number }} [options]
    */
   constructor(options = {}) {
-    const { persist, name, clock, fsync, minPartSize } = options || {}
+    const { persist, name } = storeOptions(options, 'R2Bucket')
+    const { clock, fsync, minPartSize } = options || {}
     try {
-      this.#native = new native.R2BucketNative({ persist, name, fsync, minPartSize }, clock)
+      this.#native = new native.R2BucketNative({ persist, name, fsync, minPartSize }, clock ?? undefined)
     } catch (e) {
       throw fromNative(e)
     }

@@ -5,6 +5,7 @@
 
 const native = require('../binding.js')
 const { fromNative } = require('./errors.js')
+const { storeOptions } = require('./options.js')
 const { register } = require('./handles.js')
 
 const asyncDispose = Symbol.asyncDispose || Symbol.for('nodejs.asyncDispose')
@@ -68,7 +69,8 @@ class VectorizeIndex {
    *   clock?: import('../index').ManualClock }} [options]
    */
   constructor(options = {}) {
-    const { persist, name, dimensions, metric, metadataIndexes, clock } = options || {}
+    const { persist, name } = storeOptions(options, 'VectorizeIndex')
+    const { dimensions, metric, metadataIndexes, clock } = options || {}
     try {
       this.#native = new native.VectorizeIndexNative(
         {
@@ -78,7 +80,7 @@ class VectorizeIndex {
           metric: metric === undefined || metric === null ? undefined : String(metric),
           metadataIndexes: metadataIndexes === undefined || metadataIndexes === null ? undefined : [...metadataIndexes].map((d) => ({ propertyName: String(d?.propertyName), indexType: String(d?.indexType) })),
         },
-        clock,
+        clock ?? undefined,
       )
     } catch (e) {
       throw fromNative(e)
