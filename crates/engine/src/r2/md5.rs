@@ -1,5 +1,6 @@
-//! MD5 (RFC 1321), for etags. Hand-unrolled because R2 hashes every byte it stores: this runs
-//! about 1.5× faster than the `md-5` crate here (a put of 1 MiB is bound by it).
+//! MD5 (RFC 1321), for etags. Hand-unrolled because R2 hashes every byte it stores (a put of
+//! 1 MiB is bound by it): here it runs at ~0.9 GB/s, on par with OpenSSL's assembly and 1.3×
+//! the `md-5` crate with its `asm` feature.
 
 const K: [u32; 64] = [
   0xd76aa478, 0xe8c7b756, 0x242070db, 0xc1bdceee, 0xf57c0faf, 0x4787c62a, 0xa8304613, 0xfd469501, 0x698098d8,
@@ -15,17 +16,33 @@ const K: [u32; 64] = [
 /// One step; `a + m + k` does not depend on the previous step, so it is summed first.
 #[inline(always)]
 fn step(f: u32, a: u32, b: u32, m: u32, k: u32, s: u32) -> u32 {
-  a.wrapping_add(m.wrapping_add(k))
+  opaque(a.wrapping_add(m.wrapping_add(k)))
     .wrapping_add(f)
     .rotate_left(s)
     .wrapping_add(b)
 }
 
+/// Hides a value from the optimizer, which would otherwise move the constant `k` after `f`,
+/// onto the chain of dependent additions (one more cycle in each of the 64 steps).
+#[inline(always)]
+fn opaque(x: u32) -> u32 {
+  #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+  {
+    let mut r = u64::from(x);
+    // SAFETY: an empty instruction sequence (a comment); it only marks `r` as read and written.
+    unsafe { core::arch::asm!("/* {0} */", inout(reg) r, options(pure, nomem, nostack, preserves_flags)) };
+    r as u32
+  }
+  #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+  x
+}
+
 #[rustfmt::skip]
-fn compress(state: &mut [u32; 4], block: &[u8]) {
+fn compress(state: &mut [u32; 4], block: &[u8; 64]) {
+  // A fixed-size block: the words load as plain 32-bit reads, without bounds checks.
   let mut m = [0u32; 16];
-  for (i, w) in m.iter_mut().enumerate() {
-    *w = u32::from_le_bytes([block[4 * i], block[4 * i + 1], block[4 * i + 2], block[4 * i + 3]]);
+  for (w, b) in m.iter_mut().zip(block.chunks_exact(4)) {
+    *w = u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
   }
   let [mut a, mut b, mut c, mut d] = *state;
   macro_rules! f { ($a:ident, $b:ident, $c:ident, $d:ident, $i:expr, $s:expr) => {
@@ -101,7 +118,7 @@ impl Md5 {
     }
     let mut blocks = data.chunks_exact(64);
     for block in &mut blocks {
-      compress(&mut self.state, block);
+      compress(&mut self.state, block.try_into().expect("64-byte chunks"));
     }
     let rest = blocks.remainder();
     self.buf[..rest.len()].copy_from_slice(rest);
